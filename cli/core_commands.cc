@@ -1,0 +1,25 @@
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "emoscope_version.h"
+
+namespace emoscope {
+
+std::vector<Command> CoreCommands() {
+  std::vector<Command> commands;
+  commands.push_back({"version", "print the code version", [](const std::vector<std::string>&) {
+                        std::printf("emoscope %s\n", EMOSCOPE_CODE_VERSION);
+                        return 0;
+                      }});
+  return commands;
+}
+
+std::vector<Command> TorchCommandNames() {
+  return {
+      {"forward", "run a model on input_ids, write every layer's residual stream and logits", nullptr},
+      {"generate", "generate text from a prompt, optionally steered", nullptr},
+      {"model init", "write a random but valid Hugging Face model folder", nullptr},
+  };
+}
+
+}  // namespace emoscope

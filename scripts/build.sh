@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds emoscope into build/ (or $EMOSCOPE_BUILD_DIR). Extra arguments go to cmake.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${EMOSCOPE_BUILD_DIR:-$root/build}
+cmake -S "$root" -B "$build" -G Ninja "$@" >/dev/null
+ninja -C "$build" -j "${EMOSCOPE_JOBS:-$(nproc)}"
