@@ -11,6 +11,8 @@ namespace emoscope {
 // Commands of the `emoscope` program itself (no libtorch).
 std::vector<Command> CoreCommands();
 
+Command ModelInspectCommand();  // model_inspect_command.cc
+
 // Names and summaries of the commands emoscope-torch runs; `run` is unset.
 std::vector<Command> TorchCommandNames();
 

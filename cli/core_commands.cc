@@ -11,6 +11,7 @@ std::vector<Command> CoreCommands() {
                         std::printf("emoscope %s\n", EMOSCOPE_CODE_VERSION);
                         return 0;
                       }});
+  commands.push_back(ModelInspectCommand());
   return commands;
 }
 

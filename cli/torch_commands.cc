@@ -1,15 +1,183 @@
+// The commands emoscope-torch runs: forward, generate, model init.
 #include "cli/torch_commands.h"
 
+#include <ATen/ATen.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
+#include "common/args.h"
 #include "common/error.h"
+#include "common/file_util.h"
+#include "models/runtime/generate.h"
+#include "models/runtime/model.h"
+#include "models/runtime/model_init.h"
+#include "models/runtime/tensor_file.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace emoscope {
+namespace {
+
+void AddLoadOptions(ArgParser& parser) {
+  parser.Option("dtype", "compute dtype: float32, bfloat16 (float16 on CUDA)", "float32");
+  parser.Option("device", "cpu, cuda or cuda:N", "cpu");
+}
+
+LoadOptions GetLoadOptions(const ParsedArgs& args) {
+  LoadOptions options;
+  options.dtype = args.Get("dtype");
+  options.device = args.Get("device");
+  return options;
+}
+
+int RunForward(const std::vector<std::string>& argv) {
+  ArgParser parser("emoscope forward", "MODEL_DIR --input IN.safetensors --out OUT.safetensors");
+  parser.Positionals(1, "MODEL_DIR: a Hugging Face model folder (config.json, safetensors)");
+  parser.Option("input", "safetensors file holding input_ids (I64 [B, T]) and optionally attention_mask").Required();
+  parser.Option("out", "where to write residual (F32 [L+1, B, T, hidden]) and logits (F32 [B, T, vocab])").Required();
+  AddLoadOptions(parser);
+  const ParsedArgs args = parser.Parse(argv);
+  const std::string& dir = args.Positional(0, "MODEL_DIR");
+  const std::string& input_path = args.Get("input");
+
+  std::map<std::string, at::Tensor> inputs = ReadTensorFile(input_path);
+  auto ids = inputs.find("input_ids");
+  if (ids == inputs.end()) Fail("{}: no tensor 'input_ids'", input_path);
+  if (ids->second.scalar_type() != at::kLong || ids->second.dim() != 2) {
+    Fail("{}: tensor 'input_ids' must be I64 with shape [B, T]", input_path);
+  }
+  std::unique_ptr<CausalLm> model = LoadModel(dir, GetLoadOptions(args));
+  ForwardRequest request;
+  request.input_ids = ids->second;
+  auto mask = inputs.find("attention_mask");
+  if (mask != inputs.end()) request.attention_mask = mask->second;
+  request.keep_residual = true;
+  const ForwardResult result = model->Forward(request);
+  WriteTensorFile(args.Get("out"), {{"input_ids", ids->second}, {"residual", result.residual}, {"logits", result.logits}},
+                  {{"format", "pt"}, {"model", dir}, {"dtype", args.Get("dtype")}});
+  return kExitOk;
+}
+
+// The steering vector: the file's only tensor, the one --vector names, or direction.LAYER.
+at::Tensor ReadSteeringVector(const std::string& path, const std::optional<std::string>& name, int64_t layer) {
+  const std::map<std::string, at::Tensor> tensors = ReadTensorFile(path);
+  std::string key;
+  if (name) {
+    key = *name;
+  } else if (tensors.size() == 1) {
+    key = tensors.begin()->first;
+  } else {
+    key = "direction." + std::to_string(layer);
+  }
+  auto found = tensors.find(key);
+  if (found == tensors.end()) Fail("{}: no tensor '{}' (name one with --vector)", path, key);
+  return found->second.to(at::kFloat).flatten();
+}
+
+int RunGenerate(const std::vector<std::string>& argv) {
+  ArgParser parser("emoscope generate", "MODEL_DIR --prompt TEXT [--steer FILE --layer L --alpha A]");
+  parser.Positionals(1, "MODEL_DIR: a Hugging Face model folder with tokenizer.json");
+  parser.Option("prompt", "the text to continue").Required();
+  parser.Option("max-new-tokens", "tokens to generate at most", "64");
+  parser.Option("temperature", "0 for greedy decoding", "0.7");
+  parser.Option("top-p", "nucleus sampling mass", "0.9");
+  parser.Option("top-k", "0 for off", "0");
+  parser.Option("seed", "sampling seed", "0");
+  parser.Option("steer", "safetensors file with the steering vector");
+  parser.Option("vector", "tensor name inside --steer (default: its only tensor, else direction.LAYER)");
+  parser.Option("layer", "hook point to steer: 0 = embedding output, l = after block l");
+  parser.Option("alpha", "coefficient: h_l += alpha * vector", "1.0");
+  parser.Flag("json", "print JSON (prompt, continuation, token ids)");
+  AddLoadOptions(parser);
+  const ParsedArgs args = parser.Parse(argv);
+  const std::string& dir = args.Positional(0, "MODEL_DIR");
+
+  const Tokenizer tokenizer = Tokenizer::FromFolder(dir);
+  std::unique_ptr<CausalLm> model = LoadModel(dir, GetLoadOptions(args));
+  GenerationRequest request;
+  std::vector<int64_t> prompt;
+  for (int32_t id : tokenizer.Encode(args.Get("prompt"))) prompt.push_back(id);
+  if (prompt.empty()) throw UsageError("emoscope generate: --prompt encodes to no tokens");
+  request.prompts = {prompt};
+  const int64_t seed = args.GetInt("seed");
+  request.seeds = {static_cast<uint64_t>(seed)};
+  request.sampling.max_new_tokens = args.GetInt("max-new-tokens");
+  request.sampling.temperature = args.GetDouble("temperature");
+  request.sampling.top_p = args.GetDouble("top-p");
+  request.sampling.top_k = args.GetInt("top-k");
+  request.sampling.stop_tokens = model->config().eos_token_ids;
+  if (request.sampling.top_p <= 0 || request.sampling.top_p > 1) throw UsageError("emoscope generate: --top-p must be in (0, 1]");
+  if (auto steer = args.GetOptional("steer")) {
+    if (!args.Has("layer")) throw UsageError("emoscope generate: --steer needs --layer");
+    SteeringVector vector;
+    vector.layer = args.GetInt("layer");
+    vector.vector = ReadSteeringVector(*steer, args.GetOptional("vector"), vector.layer) * args.GetDouble("alpha");
+    request.steering.push_back(vector);
+  }
+  const GenerationResult result = Generate(*model, request);
+  std::vector<int32_t> ids(result.tokens[0].begin(), result.tokens[0].end());
+  const std::string continuation = tokenizer.Decode(ids);
+  if (args.Flag("json")) {
+    nlohmann::json out = {{"prompt", args.Get("prompt")}, {"continuation", continuation},
+                          {"tokens", result.tokens[0]}, {"stopped", static_cast<bool>(result.stopped[0])}};
+    std::printf("%s\n", out.dump().c_str());
+  } else {
+    std::printf("%s%s\n", args.Get("prompt").c_str(), continuation.c_str());
+  }
+  return kExitOk;
+}
+
+int RunModelInit(const std::vector<std::string>& argv) {
+  ArgParser parser("emoscope model init", "--arch ARCH --out DIR [--layers N --hidden D ...]");
+  ModelInitOptions defaults;
+  parser.Option("arch", "gpt2, llama, mistral, qwen2, gemma, gemma2, gemma3").Required();
+  parser.Option("out", "folder to write").Required();
+  parser.Option("layers", "number of blocks", std::to_string(defaults.layers));
+  parser.Option("hidden", "hidden size", std::to_string(defaults.hidden));
+  parser.Option("heads", "attention heads", std::to_string(defaults.heads));
+  parser.Option("kv-heads", "key/value heads (0: as many as heads)", "0");
+  parser.Option("head-dim", "per-head width (0: hidden / heads)", "0");
+  parser.Option("intermediate", "MLP width (0: 4 x hidden)", "0");
+  parser.Option("max-positions", "maximum positions", std::to_string(defaults.max_positions));
+  parser.Option("sliding-window", "window of sliding layers (0: 16)", "0");
+  parser.Option("merges", "byte-level BPE merges in tokenizer.json", "0");
+  parser.Option("seed", "initialization seed", "0");
+  parser.Option("dtype", "storage dtype: float32, bfloat16, float16", "float32");
+  const ParsedArgs args = parser.Parse(argv);
+  ModelInitOptions options;
+  options.arch = args.Get("arch");
+  options.layers = args.GetInt("layers");
+  options.hidden = args.GetInt("hidden");
+  options.heads = args.GetInt("heads");
+  options.kv_heads = args.GetInt("kv-heads");
+  options.head_dim = args.GetInt("head-dim");
+  options.intermediate = args.GetInt("intermediate");
+  options.max_positions = args.GetInt("max-positions");
+  options.sliding_window = args.GetInt("sliding-window");
+  options.merges = args.GetInt("merges");
+  options.seed = static_cast<uint64_t>(args.GetInt("seed"));
+  options.dtype = args.Get("dtype");
+  InitRandomModel(options, args.Get("out"));
+  std::printf("wrote %s\n", args.Get("out").c_str());
+  return kExitOk;
+}
+
+}  // namespace
 
 std::vector<Command> TorchCommands() {
   std::vector<Command> commands = TorchCommandNames();
   for (Command& command : commands) {
-    const std::string name = command.name;
-    command.run = [name](const std::vector<std::string>&) -> int { Fail("'{}' is not implemented yet", name); };
+    if (command.name == "forward") command.run = RunForward;
+    if (command.name == "generate") command.run = RunGenerate;
+    if (command.name == "model init") command.run = RunModelInit;
+    if (!command.run) {
+      const std::string name = command.name;
+      command.run = [name](const std::vector<std::string>&) -> int { Fail("'{}' is not available here", name); };
+    }
   }
   return commands;
 }
