@@ -124,9 +124,10 @@ class TempFileWriter {
     }
   }
   void Commit() {
+    if (::fsync(fd_) != 0) Fail("{}: fsync failed: {}", tmp_, std::strerror(errno));  // ~ closes fd_
     const int fd = fd_;
     fd_ = -1;
-    if (::fsync(fd) != 0 || ::close(fd) != 0) Fail("{}: fsync/close failed: {}", tmp_, std::strerror(errno));
+    if (::close(fd) != 0) Fail("{}: close failed: {}", tmp_, std::strerror(errno));
     if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
       Fail("{}: cannot rename into place: {}", path_, std::strerror(errno));
     }
