@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/tokenize_command.h"
 #include "emoscope_version.h"
 
 namespace emoscope {
@@ -12,6 +13,7 @@ std::vector<Command> CoreCommands() {
                         return 0;
                       }});
   commands.push_back(ModelInspectCommand());
+  commands.push_back(TokenizeCommand());
   return commands;
 }
 

@@ -123,16 +123,16 @@ TEST_CASE("sliding-window layer patterns follow each architecture's rule", "[con
   const auto gemma2 = emoscope::ParseModelConfig(
       R"({"model_type": "gemma2", "hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10, "sliding_window": 4})",
       "c");
-  CHECK(gemma2.layer_is_sliding == std::vector<bool>{true, false, true, false});
+  CHECK((gemma2.layer_is_sliding == std::vector<bool>{true, false, true, false}));
   const auto gemma3 = emoscope::ParseModelConfig(
       R"({"model_type": "gemma3_text", "hidden_size": 64, "num_hidden_layers": 7, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10, "sliding_window": 4})",
       "c");
-  CHECK(gemma3.layer_is_sliding == std::vector<bool>{true, true, true, true, true, false, true});
+  CHECK((gemma3.layer_is_sliding == std::vector<bool>{true, true, true, true, true, false, true}));
   const auto mistral = emoscope::ParseModelConfig(
       R"({"model_type": "mistral", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10, "sliding_window": null})",
       "c");
   CHECK_FALSE(mistral.sliding_window.has_value());
-  CHECK(mistral.layer_is_sliding == std::vector<bool>{false, false});
+  CHECK((mistral.layer_is_sliding == std::vector<bool>{false, false}));
 }
 
 TEST_CASE("llama3 rotary scaling matches Hugging Face's definition", "[config][rope]") {

@@ -1,0 +1,230 @@
+#include "models/tokenizer/bpe_model.h"
+
+#include <fmt/format.h>
+
+#include <queue>
+
+#include "models/tokenizer/unicode.h"
+
+namespace emoscope {
+namespace {
+
+constexpr uint32_t kDenseCharLimit = 0x10000;
+
+}  // namespace
+
+BpeModel BpeModel::Parse(const nlohmann::json& model, const JsonReader& reader) {
+  const std::string field = "model";
+  BpeModel bpe;
+  const nlohmann::json& vocab = reader.Member(model, field, "vocab");
+  if (!vocab.is_object()) reader.Fail("model.vocab", "expected an object of token: id");
+  bpe.vocab_.reserve(vocab.size());
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    const std::string token_field = "model.vocab[" + nlohmann::json(it.key()).dump() + "]";
+    const int32_t id = reader.Id(it.value(), token_field);
+    if (static_cast<size_t>(id) >= bpe.id_to_token_.size()) {
+      bpe.id_to_token_.resize(id + 1);
+      bpe.has_token_.resize(id + 1, false);
+    }
+    if (bpe.has_token_[id]) {
+      reader.Fail(token_field, fmt::format("id {} is also given to '{}'", id, bpe.id_to_token_[id]));
+    }
+    bpe.has_token_[id] = true;
+    bpe.id_to_token_[id] = it.key();
+    bpe.vocab_.emplace(it.key(), id);
+  }
+
+  bpe.continuing_subword_prefix_ = reader.OptionalString(model, field, "continuing_subword_prefix", "");
+  bpe.end_of_word_suffix_ = reader.OptionalString(model, field, "end_of_word_suffix", "");
+  bpe.fuse_unk_ = reader.Bool(model, field, "fuse_unk", false);
+  bpe.byte_fallback_ = reader.Bool(model, field, "byte_fallback", false);
+  bpe.ignore_merges_ = reader.Bool(model, field, "ignore_merges", false);
+  if (const nlohmann::json* unk = reader.OptionalMember(model, field, "unk_token")) {
+    if (!unk->is_string()) reader.Fail("model.unk_token", "expected a string");
+    const auto found = bpe.vocab_.find(unk->get<std::string>());
+    if (found == bpe.vocab_.end()) {
+      reader.Fail("model.unk_token", "'" + unk->get<std::string>() + "' is not in model.vocab");
+    }
+    bpe.unk_id_ = found->second;
+  }
+
+  const nlohmann::json& merges = reader.Array(model, field, "merges");
+  bpe.merges_.reserve(merges.size());
+  const size_t prefix_length = bpe.continuing_subword_prefix_.size();
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    const std::string merge_field = JsonReader::Index("model.merges", rank);
+    const nlohmann::json& merge = merges[rank];
+    std::string left;
+    std::string right;
+    if (merge.is_string()) {
+      // The older layout: "left right", one space.
+      const std::string line = merge.get<std::string>();
+      const size_t space = line.find(' ');
+      if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
+        reader.Fail(merge_field, "expected two tokens separated by one space, got '" + line + "'");
+      }
+      left = line.substr(0, space);
+      right = line.substr(space + 1);
+    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+      left = merge[0].get<std::string>();
+      right = merge[1].get<std::string>();
+    } else {
+      reader.Fail(merge_field, "expected \"left right\" or [\"left\", \"right\"], got " + merge.dump());
+    }
+    const auto left_id = bpe.vocab_.find(left);
+    if (left_id == bpe.vocab_.end()) reader.Fail(merge_field, "merges unknown token '" + left + "'");
+    const auto right_id = bpe.vocab_.find(right);
+    if (right_id == bpe.vocab_.end()) reader.Fail(merge_field, "merges unknown token '" + right + "'");
+    if (right.size() < prefix_length) {
+      reader.Fail(merge_field, "token '" + right + "' is shorter than continuing_subword_prefix");
+    }
+    const std::string merged = left + right.substr(prefix_length);
+    const auto merged_id = bpe.vocab_.find(merged);
+    if (merged_id == bpe.vocab_.end()) reader.Fail(merge_field, "merged token '" + merged + "' is not in model.vocab");
+    // A repeated pair keeps its last rank, as in the library's map.
+    bpe.merges_[PairKey(left_id->second, right_id->second)] = {static_cast<uint32_t>(rank), merged_id->second};
+  }
+
+  bpe.bmp_char_ids_.assign(kDenseCharLimit, -1);
+  for (const auto& [token, id] : bpe.vocab_) {
+    size_t length = 0;
+    if (token.empty()) continue;
+    const uint32_t cp = unicode::DecodeAt(token, 0, &length);
+    if (length == token.size() && cp < kDenseCharLimit) bpe.bmp_char_ids_[cp] = id;
+  }
+  bpe.byte_fallback_ids_.assign(256, -1);
+  for (int byte = 0; byte < 256; ++byte) {
+    const auto found = bpe.vocab_.find(fmt::format("<0x{:02X}>", byte));
+    if (found != bpe.vocab_.end()) bpe.byte_fallback_ids_[byte] = found->second;
+  }
+  return bpe;
+}
+
+int32_t BpeModel::CharId(std::string_view word, size_t pos, size_t length, uint32_t code_point) const {
+  const bool add_prefix = !continuing_subword_prefix_.empty() && pos != 0;
+  const bool add_suffix = !end_of_word_suffix_.empty() && pos + length == word.size();
+  if (!add_prefix && !add_suffix) {
+    if (code_point < kDenseCharLimit) return bmp_char_ids_[code_point];
+    const auto found = vocab_.find(std::string(word.substr(pos, length)));
+    return found == vocab_.end() ? -1 : found->second;
+  }
+  std::string token = add_prefix ? continuing_subword_prefix_ : std::string();
+  token.append(word.substr(pos, length));
+  if (add_suffix) token += end_of_word_suffix_;
+  const auto found = vocab_.find(token);
+  return found == vocab_.end() ? -1 : found->second;
+}
+
+void BpeModel::Tokenize(std::string_view word, std::vector<int32_t>* ids) const {
+  if (word.empty()) return;
+  if (ignore_merges_) {
+    const auto found = vocab_.find(std::string(word));
+    if (found != vocab_.end()) {
+      ids->push_back(found->second);
+      return;
+    }
+  }
+  std::vector<int32_t> symbols;
+  symbols.reserve(word.size());
+  bool pending_unk = false;  // An unk waiting to be emitted (fuse_unk extends it).
+  size_t pos = 0;
+  while (pos < word.size()) {
+    size_t length = 0;
+    const uint32_t cp = unicode::DecodeAt(word, pos, &length);
+    const int32_t id = CharId(word, pos, length, cp);
+    const size_t char_pos = pos;
+    pos += length;
+    if (id >= 0) {
+      if (pending_unk) symbols.push_back(*unk_id_);
+      pending_unk = false;
+      symbols.push_back(id);
+      continue;
+    }
+    if (byte_fallback_) {
+      // The fallback covers the character's bytes as the vocabulary would have spelled it.
+      std::string spelled = !continuing_subword_prefix_.empty() && char_pos != 0 ? continuing_subword_prefix_ : "";
+      spelled.append(word.substr(char_pos, length));
+      if (!end_of_word_suffix_.empty() && pos == word.size()) spelled += end_of_word_suffix_;
+      bool all_found = true;
+      for (char c : spelled) all_found = all_found && byte_fallback_ids_[static_cast<uint8_t>(c)] >= 0;
+      if (all_found) {
+        // The library leaves an unk before a byte-fallback character pending (see below).
+        for (char c : spelled) symbols.push_back(byte_fallback_ids_[static_cast<uint8_t>(c)]);
+        continue;
+      }
+    }
+    if (!unk_id_) continue;  // No unk token: the character is dropped.
+    if (pending_unk && !fuse_unk_) symbols.push_back(*unk_id_);
+    pending_unk = true;
+  }
+  if (pending_unk) symbols.push_back(*unk_id_);
+  MergeAll(&symbols);
+  ids->insert(ids->end(), symbols.begin(), symbols.end());
+}
+
+void BpeModel::MergeAll(std::vector<int32_t>* symbols) const {
+  const int n = static_cast<int>(symbols->size());
+  if (n < 2) return;
+  std::vector<int32_t>& id = *symbols;
+  std::vector<int> prev(n);
+  std::vector<int> next(n);
+  std::vector<bool> alive(n, true);
+  for (int i = 0; i < n; ++i) {
+    prev[i] = i - 1;
+    next[i] = i + 1 < n ? i + 1 : -1;
+  }
+  // Lowest rank first, then leftmost. An entry is validated when popped by the id the merge
+  // would produce, exactly as the library does (stale entries are skipped).
+  struct Candidate {
+    uint32_t rank;
+    int pos;
+    int32_t new_id;
+    bool operator>(const Candidate& other) const {
+      return rank != other.rank ? rank > other.rank : pos > other.pos;
+    }
+  };
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;
+  for (int i = 0; i + 1 < n; ++i) {
+    if (const Merge* merge = FindMerge(id[i], id[i + 1])) queue.push({merge->rank, i, merge->new_id});
+  }
+  while (!queue.empty()) {
+    const Candidate top = queue.top();
+    queue.pop();
+    if (!alive[top.pos] || next[top.pos] < 0) continue;
+    const int right = next[top.pos];
+    const Merge* current = FindMerge(id[top.pos], id[right]);
+    if (current == nullptr || current->new_id != top.new_id) continue;
+    id[top.pos] = top.new_id;
+    alive[right] = false;
+    next[top.pos] = next[right];
+    if (next[right] >= 0) prev[next[right]] = top.pos;
+    if (prev[top.pos] >= 0) {
+      if (const Merge* merge = FindMerge(id[prev[top.pos]], id[top.pos])) {
+        queue.push({merge->rank, prev[top.pos], merge->new_id});
+      }
+    }
+    if (next[top.pos] >= 0) {
+      if (const Merge* merge = FindMerge(id[top.pos], id[next[top.pos]])) {
+        queue.push({merge->rank, top.pos, merge->new_id});
+      }
+    }
+  }
+  size_t out = 0;
+  for (int i = 0; i < n; ++i) {
+    if (alive[i]) id[out++] = id[i];
+  }
+  id.resize(out);
+}
+
+std::optional<int32_t> BpeModel::TokenToId(std::string_view token) const {
+  const auto found = vocab_.find(std::string(token));
+  if (found == vocab_.end()) return std::nullopt;
+  return found->second;
+}
+
+const std::string* BpeModel::IdToToken(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size() || !has_token_[id]) return nullptr;
+  return &id_to_token_[id];
+}
+
+}  // namespace emoscope
