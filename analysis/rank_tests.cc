@@ -13,6 +13,9 @@ namespace {
 
 // scipy's auto rule for Mann-Whitney: the normal approximation is good once both samples exceed 8.
 constexpr std::size_t kMannWhitneyExactMaxSmaller = 8;
+// Largest m * min(n, k) * k (the exact distribution's cost, ~1 s) that 'auto' computes; beyond it
+// (a sample of <= 8 against thousands) the normal approximation is used instead of a long wait.
+constexpr double kMannWhitneyExactMaxCost = 1e9;
 // scipy's auto rule for Wilcoxon: exact up to 50 differences.
 constexpr std::size_t kWilcoxonExactMaxN = 50;
 
@@ -46,7 +49,8 @@ double MannWhitneyCdf(std::size_t m, std::size_t n, std::size_t k) {
   // counts[i][u] = f(i, j, u) for the current j (number of y values), i = 0..m, u = 0..k.
   std::vector<std::vector<double>> counts(m + 1, std::vector<double>(k + 1, 0.0));
   for (std::size_t i = 0; i <= m; ++i) counts[i][0] = 1.0;  // f(i, 0, 0) = 1, f(i, 0, u > 0) = 0.
-  for (std::size_t j = 1; j <= n; ++j) {
+  // Rows stop changing once j > k (f(i - 1, j, u - j) needs u >= j), so j runs to min(n, k).
+  for (std::size_t j = 1; j <= std::min(n, k); ++j) {
     // f(i, j, u) = f(i - 1, j, u - j) + f(i, j - 1, u); increasing i reads the updated row i - 1.
     for (std::size_t i = 1; i <= m; ++i) {
       for (std::size_t u = k + 1; u-- > j;) counts[i][u] += counts[i - 1][u - j];
@@ -84,10 +88,6 @@ MannWhitneyResult MannWhitneyU(const std::vector<double>& x, const std::vector<d
   pooled.insert(pooled.end(), y.begin(), y.end());
   const std::size_t n1 = x.size();
   const std::size_t n2 = y.size();
-  if (method == TestMethod::kAuto) {
-    const bool both_large = n1 > kMannWhitneyExactMaxSmaller && n2 > kMannWhitneyExactMaxSmaller;
-    method = both_large || HasTies(pooled) ? TestMethod::kAsymptotic : TestMethod::kExact;
-  }
   const std::vector<double> ranks = AverageRanks(pooled);
   double rank_sum_x = 0.0;
   for (std::size_t i = 0; i < n1; ++i) rank_sum_x += ranks[i];
@@ -95,6 +95,13 @@ MannWhitneyResult MannWhitneyU(const std::vector<double>& x, const std::vector<d
   const double dn2 = static_cast<double>(n2);
   const double u1 = rank_sum_x - dn1 * (dn1 + 1.0) / 2.0;
   const double u_max = std::max(u1, dn1 * dn2 - u1);
+  if (method == TestMethod::kAuto) {
+    const bool both_large = n1 > kMannWhitneyExactMaxSmaller && n2 > kMannWhitneyExactMaxSmaller;
+    const double k = dn1 * dn2 - u_max;
+    const double cost = std::min(dn1, dn2) * std::min(std::max(dn1, dn2), k) * k;
+    method = both_large || cost > kMannWhitneyExactMaxCost || HasTies(pooled) ? TestMethod::kAsymptotic
+                                                                              : TestMethod::kExact;
+  }
 
   double p_value = 0.0;
   if (method == TestMethod::kExact) {

@@ -134,3 +134,20 @@ TEST_CASE("wilcoxon rejects all-zero differences, unequal lengths and forced exa
   CHECK_THROWS_WITH(a::Wilcoxon({1, 2}, {1}), Catch::Contains("x has 2 values but y has 1"));
   CHECK_THROWS_WITH(a::Wilcoxon({1, 2, 3}, {0, 0, 1}, a::TestMethod::kExact), Catch::Contains("ties"));
 }
+
+TEST_CASE("mann-whitney u falls back to the approximation when the exact table would take seconds",
+          "[rank_tests]") {
+  std::vector<double> many;
+  for (int v = 0; v < 20000; ++v) many.push_back(v);
+  // Two values near the middle of 20000: U near the centre, table cost 2 * 20000 * 20000 = 8e8.
+  CHECK(a::MannWhitneyU({9999.5, 10000.5}, many).method == a::TestMethod::kExact);
+  // Eight values: cost 8 * 80000^2 = 5e10, over the budget.
+  const a::MannWhitneyResult lopsided =
+      a::MannWhitneyU({9990.5, 9992.5, 9994.5, 9996.5, 10002.5, 10004.5, 10006.5, 10008.5}, many);
+  CHECK(lopsided.method == a::TestMethod::kAsymptotic);
+  CHECK(lopsided.p_value == Approx(1.0).margin(0.01));
+  // Far in the tail, k is small and the exact table stays cheap.
+  const a::MannWhitneyResult tail = a::MannWhitneyU({-4, -3, -2, -1}, many);
+  CHECK(tail.method == a::TestMethod::kExact);
+  CHECK(tail.p_value == Near(2.0 / (20004.0 * 20003.0 * 20002.0 * 20001.0 / 24.0)));  // 2 / C(20004, 4)
+}
