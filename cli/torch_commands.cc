@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -37,14 +39,24 @@ LoadOptions GetLoadOptions(const ParsedArgs& args) {
 int RunForward(const std::vector<std::string>& argv) {
   ArgParser parser("emoscope forward", "MODEL_DIR --input IN.safetensors --out OUT.safetensors");
   parser.Positionals(1, "MODEL_DIR: a Hugging Face model folder (config.json, safetensors)");
-  parser.Option("input", "safetensors file holding input_ids (I64 [B, T]) and optionally attention_mask").Required();
+  parser.Option("input", "safetensors file holding input_ids (I64 [B, T]) and optionally attention_mask");
+  parser.Option("text", "instead of --input: a text, tokenized with the folder's tokenizer.json");
   parser.Option("out", "where to write residual (F32 [L+1, B, T, hidden]) and logits (F32 [B, T, vocab])").Required();
   AddLoadOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
   const std::string& dir = args.Positional(0, "MODEL_DIR");
-  const std::string& input_path = args.Get("input");
-
-  std::map<std::string, at::Tensor> inputs = ReadTensorFile(input_path);
+  std::map<std::string, at::Tensor> inputs;
+  std::string input_path = "--text";
+  if (auto text = args.GetOptional("text")) {
+    if (args.Has("input")) throw UsageError("emoscope forward: give --input or --text, not both");
+    std::vector<int64_t> ids;
+    for (int32_t id : Tokenizer::FromFolder(dir).Encode(*text)) ids.push_back(id);
+    if (ids.empty()) throw UsageError("emoscope forward: --text encodes to no tokens");
+    inputs["input_ids"] = at::tensor(ids, at::kLong).view({1, -1});
+  } else {
+    input_path = args.Get("input");
+    inputs = ReadTensorFile(input_path);
+  }
   auto ids = inputs.find("input_ids");
   if (ids == inputs.end()) Fail("{}: no tensor 'input_ids'", input_path);
   if (ids->second.scalar_type() != at::kLong || ids->second.dim() != 2) {
@@ -59,6 +71,9 @@ int RunForward(const std::vector<std::string>& argv) {
   const ForwardResult result = model->Forward(request);
   WriteTensorFile(args.Get("out"), {{"input_ids", ids->second}, {"residual", result.residual}, {"logits", result.logits}},
                   {{"format", "pt"}, {"model", dir}, {"dtype", args.Get("dtype")}});
+  std::fprintf(stderr, "wrote %s: residual [%s], logits [%s]\n", args.Get("out").c_str(),
+               fmt::format("{}", fmt::join(result.residual.sizes(), ", ")).c_str(),
+               fmt::format("{}", fmt::join(result.logits.sizes(), ", ")).c_str());
   return kExitOk;
 }
 
@@ -145,6 +160,7 @@ int RunModelInit(const std::vector<std::string>& argv) {
   parser.Option("max-positions", "maximum positions", std::to_string(defaults.max_positions));
   parser.Option("sliding-window", "window of sliding layers (0: 16)", "0");
   parser.Option("merges", "byte-level BPE merges in tokenizer.json", "0");
+  parser.Option("vocab-size", "embedding rows (0: the tokenizer's size)", "0");
   parser.Option("seed", "initialization seed", "0");
   parser.Option("dtype", "storage dtype: float32, bfloat16, float16", "float32");
   const ParsedArgs args = parser.Parse(argv);
@@ -159,6 +175,7 @@ int RunModelInit(const std::vector<std::string>& argv) {
   options.max_positions = args.GetInt("max-positions");
   options.sliding_window = args.GetInt("sliding-window");
   options.merges = args.GetInt("merges");
+  options.vocab_size = args.GetInt("vocab-size");
   options.seed = static_cast<uint64_t>(args.GetInt("seed"));
   options.dtype = args.Get("dtype");
   InitRandomModel(options, args.Get("out"));

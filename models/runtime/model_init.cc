@@ -31,14 +31,13 @@ const char* const kMergeText[] = {
     "what a surprise! nobody expected the parade", "the smell made him gag and turn away in disgust",
     "her face went red and she slammed the table in anger", "the weather report for tomorrow says rain"};
 
-nlohmann::json ConfigJson(const ModelInitOptions& o, int64_t vocab) {
+nlohmann::json ConfigJson(const ModelInitOptions& o, int64_t vocab, int64_t special) {
   using nlohmann::json;
   const int64_t heads = o.heads;
   const int64_t kv_heads = o.kv_heads > 0 ? o.kv_heads : heads;
   const int64_t head_dim = o.head_dim > 0 ? o.head_dim : o.hidden / heads;
   const int64_t inner = o.intermediate > 0 ? o.intermediate : 4 * o.hidden;
   const int64_t window = o.sliding_window > 0 ? o.sliding_window : kTinySlidingWindow;
-  const int64_t special = vocab - 1;
   json c;
   c["vocab_size"] = vocab;
   c["bos_token_id"] = special;
@@ -130,9 +129,13 @@ void InitRandomModel(const ModelInitOptions& options, const std::string& dir) {
   const auto merges = TrainByteLevelBpe(texts, static_cast<int>(options.merges));
   const std::string special = "<|endoftext|>";
   WriteByteLevelBpeTokenizer(JoinPath(dir, "tokenizer.json"), merges, {special});
-  const int64_t vocab = 256 + static_cast<int64_t>(merges.size()) + 1;
+  const int64_t tokenizer_size = 256 + static_cast<int64_t>(merges.size()) + 1;
+  if (options.vocab_size != 0 && options.vocab_size < tokenizer_size) {
+    Fail("model init: --vocab-size {} is smaller than the tokenizer's {} tokens", options.vocab_size, tokenizer_size);
+  }
+  const int64_t vocab = options.vocab_size > 0 ? options.vocab_size : tokenizer_size;
 
-  const std::string config_text = ConfigJson(options, vocab).dump(2) + "\n";
+  const std::string config_text = ConfigJson(options, vocab, tokenizer_size - 1).dump(2) + "\n";
   const std::string config_path = JoinPath(dir, "config.json");
   const ModelConfig config = ParseModelConfig(config_text, config_path);  // validates what we write
 

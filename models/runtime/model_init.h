@@ -17,6 +17,7 @@ struct ModelInitOptions {
   int64_t max_positions = 512;
   int64_t sliding_window = 0;  // 0: the architecture's default for tiny models (16)
   int64_t merges = 0;          // byte-level BPE merges in tokenizer.json (learned from a small text)
+  int64_t vocab_size = 0;      // 0: the tokenizer's size; larger pads the embedding (as many checkpoints do)
   uint64_t seed = 0;
   std::string dtype = "float32";  // storage dtype: float32, bfloat16, float16
 };

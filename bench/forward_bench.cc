@@ -1,0 +1,138 @@
+// Forward throughput with all-layer readout against a bare forward, on a GPT-2-small-shaped random
+// model (12 layers, 768 hidden, 50257 vocab: 124M parameters), reported as tokens/s and as a
+// fraction of this machine's measured matrix-multiply rate (2 x parameters x tokens FLOPs).
+//
+//   build/bench/forward_bench [--tokens-per-batch 512] [--batch 4] [--reps 5] [--model DIR]
+//
+// Runs alternate between the variants (bare, readout, readout without logits) so drift in machine
+// load hits each alike; the median of each is reported. See bench/BENCHMARKS.md.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "common/args.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "common/log.h"
+#include "models/runtime/model.h"
+#include "models/runtime/model_init.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+// GFLOP/s of an n x n float32 matrix product, median of `reps`.
+double MatmulRate(int64_t n, int reps) {
+  const at::Tensor a = at::randn({n, n});
+  const at::Tensor b = at::randn({n, n});
+  at::Tensor c = at::mm(a, b);  // warm-up
+  std::vector<double> rates;
+  for (int i = 0; i < reps; ++i) {
+    const auto start = Clock::now();
+    c = at::mm(a, b);
+    rates.push_back(2.0 * n * n * n / Seconds(start) / 1e9);
+  }
+  return Median(rates);
+}
+
+int Main(int argc, char** argv) {
+  emoscope::ArgParser parser("forward_bench", "[options]");
+  parser.Option("model", "existing model folder (default: write a random GPT-2-small one to a temp folder)");
+  parser.Option("batch", "sequences per batch", "4");
+  parser.Option("tokens-per-batch", "tokens per batch (batch x sequence length)", "512");
+  parser.Option("reps", "timed forward passes per variant", "5");
+  parser.Option("dtype", "float32 or bfloat16", "float32");
+  const auto args = parser.Parse(std::vector<std::string>(argv + 1, argv + argc));
+  emoscope::InitLogging();
+
+  std::string model_dir;
+  std::filesystem::path temp;
+  if (auto given = args.GetOptional("model")) {
+    model_dir = *given;
+  } else {
+    temp = std::filesystem::temp_directory_path() / ("emoscope-bench-" + std::to_string(::getpid()));
+    emoscope::ModelInitOptions options;
+    options.arch = "gpt2";
+    options.layers = 12;
+    options.hidden = 768;
+    options.heads = 12;
+    options.max_positions = 1024;
+    options.vocab_size = 50257;
+    model_dir = temp.string();
+    std::fprintf(stderr, "writing a random GPT-2-small checkpoint to %s\n", model_dir.c_str());
+    emoscope::InitRandomModel(options, model_dir);
+  }
+  emoscope::LoadOptions load;
+  load.dtype = args.Get("dtype");
+  auto model = emoscope::LoadModel(model_dir, load);
+  const int64_t batch = args.GetInt("batch");
+  const int64_t length = args.GetInt("tokens-per-batch") / batch;
+  const int64_t tokens = batch * length;
+  const int reps = static_cast<int>(args.GetInt("reps"));
+  const double params = static_cast<double>(model->config().ParameterCount());
+
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(1);
+  emoscope::ForwardRequest bare;
+  bare.input_ids = at::randint(model->config().vocab_size, {batch, length}, generator, at::kLong);
+  emoscope::ForwardRequest readout = bare;
+  readout.readout_weights = at::full({batch, length}, 1.0 / static_cast<double>(length));
+  emoscope::ForwardRequest readout_only = readout;
+  readout_only.logits = emoscope::LogitsMode::kNone;
+
+  const double matmul = MatmulRate(2048, 5);
+  model->Forward(bare);  // warm-up
+  model->Forward(readout);
+  std::vector<double> bare_s, readout_s, readout_only_s;
+  for (int i = 0; i < reps; ++i) {
+    auto start = Clock::now();
+    model->Forward(bare);
+    bare_s.push_back(Seconds(start));
+    start = Clock::now();
+    model->Forward(readout);
+    readout_s.push_back(Seconds(start));
+    start = Clock::now();
+    model->Forward(readout_only);
+    readout_only_s.push_back(Seconds(start));
+  }
+  const double bare_t = Median(bare_s), readout_t = Median(readout_s), only_t = Median(readout_only_s);
+  auto report = [&](const char* name, double seconds) {
+    const double gflops = 2.0 * params * static_cast<double>(tokens) / seconds / 1e9;
+    std::printf("%-28s %8.1f tokens/s  %6.1f GFLOP/s  %5.1f%% of matmul rate\n", name,
+                static_cast<double>(tokens) / seconds, gflops, 100.0 * gflops / matmul);
+  };
+  std::printf("model %s: %.1fM parameters, %lld layers, batch %lld x %lld tokens, %s, %d threads\n",
+              model_dir.c_str(), params / 1e6, static_cast<long long>(model->num_layers()),
+              static_cast<long long>(batch), static_cast<long long>(length), args.Get("dtype").c_str(),
+              at::get_num_threads());
+  std::printf("matmul rate (2048^3 float32)  %.1f GFLOP/s\n", matmul);
+  report("bare forward (logits)", bare_t);
+  report("forward + all-layer readout", readout_t);
+  report("readout, no logits", only_t);
+  std::printf("readout overhead over bare forward: %+.1f%%\n", 100.0 * (readout_t / bare_t - 1.0));
+  if (!temp.empty()) std::filesystem::remove_all(temp);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "forward_bench: %s\n", error.what());
+    return 1;
+  }
+}
