@@ -19,12 +19,12 @@ function(emoscope_compile_options target)
 endfunction()
 
 # emoscope_test(NAME SOURCES ... DEPS ...): a Catch2 test program whose test cases ctest lists one
-# by one. The reference fixtures folder reaches the tests through EMOSCOPE_FIXTURES.
+# by one. The programs' and fixtures' folders are compiled into emoscope_test_main
+# (tests/CMakeLists.txt); the environment (EMOSCOPE_BIN_DIR, EMOSCOPE_FIXTURES) overrides them.
 function(emoscope_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE emoscope_test_main ${ARG_DEPS})
   emoscope_compile_options(${name})
-  catch_discover_tests(${name}
-    PROPERTIES ENVIRONMENT "EMOSCOPE_FIXTURES=${EMOSCOPE_FIXTURES};EMOSCOPE_BIN_DIR=${PROJECT_BINARY_DIR}/bin;EMOSCOPE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  catch_discover_tests(${name})
 endfunction()

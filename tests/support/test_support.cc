@@ -28,9 +28,10 @@ TempDir::~TempDir() {
 }
 
 std::optional<std::string> FixturesDir() {
-  const char* dir = std::getenv("EMOSCOPE_FIXTURES");
-  if (dir == nullptr || *dir == '\0' || !IsDirectory(dir)) return std::nullopt;
-  return std::string(dir);
+  const char* env = std::getenv("EMOSCOPE_FIXTURES");
+  const std::string dir = env != nullptr && *env != '\0' ? env : EMOSCOPE_TEST_FIXTURES_DIR;
+  if (dir.empty() || !IsDirectory(dir)) return std::nullopt;
+  return dir;
 }
 
 std::optional<std::string> RequireFixtures(const std::string& sub_path) {
@@ -47,8 +48,10 @@ std::optional<std::string> RequireFixtures(const std::string& sub_path) {
 
 std::string ProgramPath(const std::string& name) {
   const char* bin = std::getenv("EMOSCOPE_BIN_DIR");
-  return JoinPath(bin != nullptr ? bin : "bin", name);
+  return JoinPath(bin != nullptr && *bin != '\0' ? bin : EMOSCOPE_TEST_BIN_DIR, name);
 }
+
+std::string SourcePath(const std::string& relative) { return JoinPath(EMOSCOPE_TEST_SOURCE_DIR, relative); }
 
 std::string ShellQuote(const std::string& word) {
   std::string out = "'";

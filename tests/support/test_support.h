@@ -29,6 +29,8 @@ std::optional<std::string> RequireFixtures(const std::string& sub_path);
 
 // Path to a built program (bin/emoscope, bin/emoscope-torch).
 std::string ProgramPath(const std::string& name);
+// Path to a file of the source tree.
+std::string SourcePath(const std::string& relative);
 
 struct CommandResult {
   int exit_code = -1;
