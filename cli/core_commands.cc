@@ -1,6 +1,8 @@
 #include <cstdio>
+#include <utility>
 
 #include "cli/commands.h"
+#include "cli/stimuli_commands.h"
 #include "emoscope_version.h"
 
 namespace emoscope {
@@ -11,6 +13,7 @@ std::vector<Command> CoreCommands() {
                         std::printf("emoscope %s\n", EMOSCOPE_CODE_VERSION);
                         return 0;
                       }});
+  for (Command& command : StimuliCommands()) commands.push_back(std::move(command));
   return commands;
 }
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -176,7 +177,11 @@ std::string BuiltinStimuliDir() {
   candidates.emplace_back(EMOSCOPE_SOURCE_STIMULI_DIR);
   std::string tried;
   for (const auto& dir : candidates) {
-    if (HasSetsFile(dir)) return dir;
+    if (HasSetsFile(dir)) {
+      std::error_code ignored;  // a path that cannot be normalized is still a valid path
+      const auto normal = std::filesystem::weakly_canonical(dir, ignored);
+      return normal.empty() ? dir : normal.string();
+    }
     if (!dir.empty()) tried += (tried.empty() ? "" : ", ") + dir;
   }
   Fail("cannot find the built-in stimuli folder (a folder with {}); looked in: {}; set EMOSCOPE_STIMULI_DIR",
