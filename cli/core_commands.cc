@@ -1,7 +1,9 @@
 #include <cstdio>
+#include <utility>
 
 #include "cli/commands.h"
 #include "cli/tokenize_command.h"
+#include "cli/stimuli_commands.h"
 #include "emoscope_version.h"
 
 namespace emoscope {
@@ -14,6 +16,7 @@ std::vector<Command> CoreCommands() {
                       }});
   commands.push_back(ModelInspectCommand());
   commands.push_back(TokenizeCommand());
+  for (Command& command : StimuliCommands()) commands.push_back(std::move(command));
   return commands;
 }
 

@@ -1,0 +1,245 @@
+#include "stimuli/corpus.h"
+
+#include <cctype>
+#include <cmath>
+#include <string_view>
+#include <utility>
+
+#include "common/error.h"
+#include "stimuli/corpus_templates.h"
+#include "common/random.h"
+
+namespace emoscope {
+namespace {
+
+constexpr const char* kNeutral = "neutral";
+// Distinguishes the label shuffle's stream from the documents' streams.
+constexpr uint64_t kLabelStreamSalt = 0x6C6162656C730001ULL;
+
+// Shapes of a document, in percent of documents: one sentence, two sentences, a story.
+constexpr uint64_t kOneSentencePercent = 15;
+constexpr uint64_t kTwoSentencePercent = 12;
+
+enum class Person { kFirst, kFemale, kMale };
+
+const char* Pick(SplitMix64& rng, const std::vector<const char*>& pieces) {
+  return pieces[static_cast<size_t>(rng.Below(pieces.size()))];
+}
+
+const EmotionTemplates& TemplatesFor(const std::string& emotion) {
+  for (const auto& templates : CorpusEmotionTemplates()) {
+    if (emotion == templates.emotion) return templates;
+  }
+  std::string known;
+  for (const auto& templates : CorpusEmotionTemplates())
+    known += (known.empty() ? "" : ", ") + std::string(templates.emotion);
+  Fail("corpus: no templates for emotion \"{}\" (covered: {})", emotion, known);
+}
+
+void CapitalizeFirstLetter(std::string& sentence) {
+  for (char& c : sentence) {
+    if (std::isalpha(static_cast<unsigned char>(c)) != 0) {
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return;
+    }
+  }
+}
+
+// Fills the slots of template pieces for one document: one main character (first person or a
+// named third person), one friend, one relative, item, place and time, so the story hangs together.
+class DocumentWriter {
+ public:
+  DocumentWriter(const EmotionTemplates& templates, uint64_t seed)
+      : templates_(templates), shared_(CorpusSharedTemplates()), rng_(seed) {
+    const uint64_t person = rng_.Below(3);
+    person_ = person == 0 ? Person::kFirst : (person == 1 ? Person::kFemale : Person::kMale);
+    name_ = person_ == Person::kMale ? Pick(rng_, shared_.male_names) : Pick(rng_, shared_.female_names);
+    const auto& friend_names = rng_.Below(2) == 0 ? shared_.female_names : shared_.male_names;
+    do {
+      friend_ = Pick(rng_, friend_names);
+    } while (friend_ == name_);
+    relative_ = Pick(rng_, shared_.relatives);
+    item_ = Pick(rng_, shared_.items);
+    place_ = Pick(rng_, shared_.places);
+    time_ = Pick(rng_, shared_.times);
+  }
+
+  std::string Write() {
+    const uint64_t shape = rng_.Below(100);
+    if (shape < kOneSentencePercent) {
+      Add(rng_.Percent(40) ? "{time}, " + std::string(Pick(rng_, templates_.situations))
+                           : Pick(rng_, templates_.situations));
+      return Finish();
+    }
+    if (shape < kOneSentencePercent + kTwoSentencePercent) {
+      Add(Pick(rng_, templates_.situations));
+      Add(BodySentence());
+      return Finish();
+    }
+    const bool opener = rng_.Percent(70);
+    if (opener) Add(Pick(rng_, shared_.openers));
+    Add(Pick(rng_, templates_.situations), /*may_connect=*/opener);
+    // Two or three cues in random order, then usually what the character does next.
+    std::vector<int> cues = {0, 1, 2, static_cast<int>(rng_.Below(3))};
+    for (size_t k = cues.size() - 1; k > 0; --k)
+      std::swap(cues[k], cues[static_cast<size_t>(rng_.Below(k + 1))]);
+    const size_t cue_count = 2 + static_cast<size_t>(rng_.Below(2));
+    for (size_t k = 0; k < cue_count; ++k) {
+      if (cues[k] == 0) Add(BodySentence(), /*may_connect=*/true);
+      if (cues[k] == 1) Add(ThoughtSentence(), /*may_connect=*/true);
+      if (cues[k] == 2) Add(SpeechSentence(), /*may_connect=*/false);
+    }
+    if (rng_.Percent(65)) Add(Pick(rng_, templates_.endings), /*may_connect=*/true);
+    return Finish();
+  }
+
+ private:
+  std::string BodySentence() {
+    std::string sentence = Pick(rng_, templates_.body);
+    if (rng_.Percent(50)) {
+      const char* second = Pick(rng_, templates_.body);
+      if (sentence != second) sentence += std::string(" and ") + second;
+    }
+    if (rng_.Percent(35)) sentence += std::string(" ") + Pick(rng_, shared_.body_tails);
+    return sentence + ".";
+  }
+
+  std::string ThoughtSentence() {
+    std::string frame = Pick(rng_, shared_.thought_frames);
+    const size_t slot = frame.find("{thought}");
+    frame.replace(slot, 9, Pick(rng_, templates_.thoughts));
+    return frame;
+  }
+
+  std::string SpeechSentence() {
+    std::string line = Pick(rng_, templates_.speech);
+    const std::string verb = Pick(rng_, templates_.speech_verbs);
+    if (rng_.Percent(60)) {
+      // "Go away," she said. A closing period becomes a comma; ! and ? stay.
+      if (line.back() == '.') line.back() = ',';
+      std::string sentence = "\"" + line + "\" {he} " + verb;
+      if (rng_.Percent(30)) sentence += std::string(", ") + Pick(rng_, shared_.speech_tails);
+      return sentence + ".";
+    }
+    return "{he} " + verb + ", \"" + line + "\"";
+  }
+
+  void Add(const std::string& piece, bool may_connect = false) {
+    std::string sentence = Expand(piece);
+    if (may_connect && rng_.Percent(25))
+      sentence = std::string(Pick(rng_, shared_.connectives)) + " " + sentence;
+    CapitalizeFirstLetter(sentence);
+    if (!text_.empty()) text_ += ' ';
+    text_ += sentence;
+  }
+
+  std::string Finish() { return std::move(text_); }
+
+  // The first mention of the main character is the name ("Maria", "Maria's"), later ones the
+  // pronoun; in the first person every mention is the pronoun.
+  std::string Character(std::string_view slot) {
+    const bool first_mention = !named_ && slot != "himself";
+    if (first_mention) named_ = true;
+    if (person_ == Person::kFirst) {
+      if (slot == "he") return "I";
+      if (slot == "him") return "me";
+      if (slot == "his") return "my";
+      return "myself";
+    }
+    if (first_mention) return slot == "his" ? name_ + "'s" : name_;
+    const bool female = person_ == Person::kFemale;
+    if (slot == "he") return female ? "she" : "he";
+    if (slot == "him") return female ? "her" : "him";
+    if (slot == "his") return female ? "her" : "his";
+    return female ? "herself" : "himself";
+  }
+
+  std::string Expand(const std::string& piece) {
+    std::string out;
+    size_t pos = 0;
+    while (pos < piece.size()) {
+      const size_t open = piece.find('{', pos);
+      if (open == std::string::npos) {
+        out.append(piece, pos, std::string::npos);
+        break;
+      }
+      const size_t close = piece.find('}', open);
+      out.append(piece, pos, open - pos);
+      const std::string_view slot(piece.data() + open + 1, close - open - 1);
+      if (slot == "he" || slot == "him" || slot == "his" || slot == "himself") {
+        out += Character(slot);
+      } else if (slot == "friend") {
+        out += friend_;
+      } else if (slot == "relative") {
+        out += relative_;
+      } else if (slot == "item") {
+        out += item_;
+      } else if (slot == "place") {
+        out += place_;
+      } else if (slot == "time") {
+        out += time_;
+      } else {
+        Fail("corpus template: unknown slot {{{}}} in \"{}\"", slot, piece);
+      }
+      pos = close + 1;
+    }
+    return out;
+  }
+
+  const EmotionTemplates& templates_;
+  const SharedTemplates& shared_;
+  SplitMix64 rng_;
+  Person person_ = Person::kFirst;
+  std::string name_, friend_, relative_, item_, place_, time_;
+  bool named_ = false;
+  std::string text_;
+};
+
+}  // namespace
+
+std::vector<std::string> CorpusEmotions() {
+  std::vector<std::string> emotions;
+  for (const auto& templates : CorpusEmotionTemplates()) {
+    if (std::string_view(templates.emotion) != kNeutral) emotions.emplace_back(templates.emotion);
+  }
+  return emotions;
+}
+
+std::string GenerateDocument(const std::string& emotion, uint64_t seed) {
+  return DocumentWriter(TemplatesFor(emotion), seed).Write();
+}
+
+std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options) {
+  if (options.num_documents < 0) Fail("corpus: num_documents must be >= 0, got {}", options.num_documents);
+  if (!(options.neutral_fraction >= 0.0 && options.neutral_fraction <= 1.0)) {
+    Fail("corpus: neutral_fraction must be in [0, 1], got {}", options.neutral_fraction);
+  }
+  for (const auto& emotion : options.emotions.emotions) TemplatesFor(emotion);
+  const auto total = static_cast<size_t>(options.num_documents);
+  const auto neutral = static_cast<size_t>(
+      std::llround(options.neutral_fraction * static_cast<double>(options.num_documents)));
+  const size_t emotional = total - neutral;
+  const auto& emotions = options.emotions.emotions;
+  if (emotional > 0 && emotions.empty()) {
+    Fail("corpus: emotion set \"{}\" is empty but {} emotional documents were asked for",
+         options.emotions.name, emotional);
+  }
+
+  std::vector<std::string> labels;
+  labels.reserve(total);
+  for (size_t index = 0; index < emotional; ++index) labels.push_back(emotions[index % emotions.size()]);
+  labels.resize(total, kNeutral);
+  SplitMix64 label_rng(Mix64(options.seed ^ kLabelStreamSalt));
+  for (size_t k = total; k > 1; --k)
+    std::swap(labels[k - 1], labels[static_cast<size_t>(label_rng.Below(k))]);
+
+  std::vector<CorpusDocument> documents;
+  documents.reserve(total);
+  for (size_t index = 0; index < total; ++index) {
+    const uint64_t document_seed = Mix64(options.seed ^ Mix64(static_cast<uint64_t>(index) + 1));
+    documents.push_back({labels[index], GenerateDocument(labels[index], document_seed)});
+  }
+  return documents;
+}
+
+}  // namespace emoscope
