@@ -25,6 +25,10 @@ function(emoscope_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE emoscope_test_main ${ARG_DEPS})
   emoscope_compile_options(${name})
+  # Tests run in the build folder, so that ProgramPath()'s fallback bin/ finds the programs:
+  # catch_discover_tests splits the ENVIRONMENT list below, and ctest then sees only its first
+  # entry (EMOSCOPE_FIXTURES), not EMOSCOPE_BIN_DIR.
   catch_discover_tests(${name}
+    WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
     PROPERTIES ENVIRONMENT "EMOSCOPE_FIXTURES=${EMOSCOPE_FIXTURES};EMOSCOPE_BIN_DIR=${PROJECT_BINARY_DIR}/bin;EMOSCOPE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
