@@ -4,9 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <random>
+
 #include "common/error.h"
 #include "common/file_util.h"
 #include "models/tokenizer/tokenizer.h"
+#include "models/tokenizer/unicode.h"
 #include "tests/models/tiny_tokenizers.h"
 #include "tests/support/test_support.h"
 
@@ -198,4 +201,40 @@ TEST_CASE("malformed tokenizer.json files are errors naming the file and the fie
   CHECK_THAT(error_of_json(json), Catch::Contains("model.unk_token"));
 
   REQUIRE_THROWS_WITH(Tokenizer::FromFolder(dir.File("absent")), Catch::Contains("absent"));
+}
+
+TEST_CASE("random bytes, invalid UTF-8 included, encode and decode without error in every layout",
+          "[tokenizer][robustness]") {
+  emoscope::testing::TempDir dir;
+  nlohmann::json metaspace = emoscope::testing::TinyLlama2Tokenizer();
+  metaspace["normalizer"] = nullptr;
+  metaspace["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "first"}};
+  nlohmann::json qwen = emoscope::testing::TinyLlama3Tokenizer();
+  qwen["normalizer"] = {{"type", "NFC"}};
+  std::vector<Tokenizer> tokenizers;
+  for (const nlohmann::json& json :
+       {emoscope::testing::TinyLlama2Tokenizer(), metaspace, emoscope::testing::TinyLlama3Tokenizer(), qwen}) {
+    const std::string path = dir.File("t" + std::to_string(tokenizers.size()) + ".json");
+    emoscope::WriteFileAtomic(path, json.dump());
+    tokenizers.push_back(Tokenizer::FromFile(path));
+  }
+  std::mt19937 rng(99);
+  const std::string fragments[] = {"<s>", "<tool>", "<|eot_id|>", " ", "\n", "\xCC\x81", "\xE2\x96\x81", "'T"};
+  for (int trial = 0; trial < 400; ++trial) {
+    std::string text;
+    const size_t length = rng() % 24;
+    for (size_t i = 0; i < length; ++i) {
+      if (rng() % 4 == 0) {
+        text += fragments[rng() % 8];
+      } else {
+        text.push_back(static_cast<char>(rng() % 256));
+      }
+    }
+    for (const Tokenizer& tokenizer : tokenizers) {
+      const std::vector<int32_t> ids = tokenizer.Encode(text);
+      for (int32_t id : ids) REQUIRE((id >= 0 && id < tokenizer.vocab_size()));
+      const std::string decoded = tokenizer.Decode(ids);
+      REQUIRE(emoscope::unicode::IsValidUtf8(decoded));
+    }
+  }
 }
