@@ -36,7 +36,7 @@ class ByteLevelPreTokenizer : public PreTokenizer {
     std::vector<Piece> out;
     out.reserve(pieces->size());
     for (Piece& piece : *pieces) {
-      if (add_prefix_space_ && piece.text[0] != ' ') piece.text.insert(0, 1, ' ');
+      if (add_prefix_space_ && !piece.text.empty() && piece.text[0] != ' ') piece.text.insert(0, 1, ' ');
       if (!use_regex_) {
         out.push_back({byte_level::Encode(piece.text), piece.at_start});
         continue;

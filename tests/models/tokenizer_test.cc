@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <random>
+#include <thread>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -136,4 +137,27 @@ TEST_CASE("the writer rejects a merge of a token that does not exist yet", "[tok
   emoscope::testing::TempDir dir;
   REQUIRE_THROWS_WITH(emoscope::WriteByteLevelBpeTokenizer(dir.File("t.json"), {{"ab", "c"}}, {}),
                       Catch::Contains("t.json") && Catch::Contains("merge 0"));
+}
+
+TEST_CASE("one tokenizer encodes from several threads at once with the same results", "[tokenizer]") {
+  const auto path = emoscope::testing::RequireFixtures("tokenizers/gpt2/tokenizer.json");
+  const auto vectors_path = emoscope::testing::RequireFixtures("tokenizers/gpt2/vectors.json");
+  if (!path || !vectors_path) return;
+  const Tokenizer tokenizer = Tokenizer::FromFile(*path);
+  const std::vector<Vector> vectors = LoadVectors(*vectors_path);
+  constexpr int kThreads = 4;
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const Tokenizer copy = tokenizer;  // copies share the loaded state
+      for (int round = 0; round < 20; ++round) {
+        for (const Vector& vector : vectors) {
+          if (copy.Encode(vector.text) != vector.ids || copy.Decode(vector.ids) != vector.text) ++mismatches[t];
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(mismatches == std::vector<int>(kThreads, 0));
 }
