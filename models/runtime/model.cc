@@ -49,7 +49,7 @@ CausalLm::CausalLm(ModelConfig config, std::string dir, at::ScalarType dtype, at
 CausalLm::~CausalLm() = default;
 
 ForwardResult CausalLm::Forward(const ForwardRequest& request) {
-  c10::InferenceMode inference_guard;
+  c10::InferenceMode inference_guard(/*enabled=*/!request.enable_grad);
   const at::Tensor& ids_in = request.input_ids;
   CheckShape(ids_in.defined() && ids_in.dim() == 2, "input_ids must be a [batch, tokens] tensor");
   CheckShape(ids_in.scalar_type() == at::kLong, "input_ids must be int64");
@@ -175,19 +175,25 @@ std::unique_ptr<CausalLm> LoadModel(const std::string& dir, const LoadOptions& o
     prefixes = {"model.", "language_model.model.", ""};
   }
   WeightLoader loader(dir, prefixes, dtype, device);
+  std::unique_ptr<CausalLm> model;
   try {
     switch (config.family()) {
       case Family::kGpt2:
-        return MakeGpt2(config, dir, loader, dtype, device);
+        model = MakeGpt2(config, dir, loader, dtype, device);
+        break;
       case Family::kLlama:
-        return MakeLlama(config, dir, loader, dtype, device);
+        model = MakeLlama(config, dir, loader, dtype, device);
+        break;
       case Family::kGemma:
-        return MakeGemma(config, dir, loader, dtype, device);
+        model = MakeGemma(config, dir, loader, dtype, device);
+        break;
     }
   } catch (const c10::Error& error) {
     Fail("{}: loading failed: {}", dir, error.what_without_backtrace());
   }
-  Fail("{}: unknown model family", dir);
+  model->parameters_ = loader.loaded();
+  model->trainable_ = !loader.loaded_derived();
+  return model;
 }
 
 }  // namespace emoscope

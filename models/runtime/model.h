@@ -20,6 +20,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,7 @@ struct ForwardRequest {
   LogitsMode logits = LogitsMode::kAll;  // kLast: the last column only (left padding)
   std::vector<SteeringVector> steering;
   KvCache* cache = nullptr;    // when set, the inputs continue the cached sequences
+  bool enable_grad = false;    // training: record autograd (default: inference mode, no graph)
 };
 
 struct ForwardResult {
@@ -84,9 +86,18 @@ class CausalLm {
   int64_t num_layers() const { return config_.num_layers; }
   int64_t hidden_size() const { return config_.hidden_size; }
 
+  // The checkpoint's tensors as the model uses them, by their names in the checkpoint. Each entry
+  // shares its storage with the model, so `tensor.set_data(copy)` makes the model use the copy
+  // (how training makes weights trainable). Gemma's norm weights are derived (1 + w) and are not
+  // listed; `trainable()` says whether every tensor of the checkpoint is.
+  const std::map<std::string, at::Tensor>& parameters() const { return parameters_; }
+  bool trainable() const { return trainable_; }
+
  protected:
   CausalLm(ModelConfig config, std::string dir, at::ScalarType dtype, at::Device device,
            std::shared_ptr<void> weights_owner);
+
+  friend std::unique_ptr<CausalLm> LoadModel(const std::string& dir, const LoadOptions& options);
 
   // Architecture parts, each implemented in its own file from the shared blocks.
   virtual at::Tensor Embed(const at::Tensor& input_ids, const at::Tensor& positions) = 0;
@@ -100,6 +111,8 @@ class CausalLm {
   std::shared_ptr<void> weights_owner_;  // keeps memory-mapped weight files alive
   at::Tensor inv_freq_global_;           // [D/2] float32 rotary frequencies; undefined for GPT-2
   at::Tensor inv_freq_local_;            // sliding layers' frequencies when their base differs
+  std::map<std::string, at::Tensor> parameters_;  // filled by LoadModel from the loader
+  bool trainable_ = true;
   at::Device device_;
 };
 

@@ -44,7 +44,11 @@ at::Tensor WeightLoader::Convert(const std::string& full_name, const std::vector
 
 at::Tensor WeightLoader::LoadOptional(const std::string& name, const std::vector<int64_t>& shape) {
   for (const std::string& prefix : prefixes_) {
-    if (weights_->Find(prefix + name) != nullptr) return Convert(prefix + name, shape, dtype_);
+    if (weights_->Find(prefix + name) != nullptr) {
+      at::Tensor tensor = Convert(prefix + name, shape, dtype_);
+      loaded_[prefix + name] = tensor;
+      return tensor;
+    }
   }
   return {};
 }
@@ -60,7 +64,10 @@ at::Tensor WeightLoader::Load(const std::string& name, const std::vector<int64_t
 
 at::Tensor WeightLoader::LoadFloat32(const std::string& name, const std::vector<int64_t>& shape) {
   for (const std::string& prefix : prefixes_) {
-    if (weights_->Find(prefix + name) != nullptr) return Convert(prefix + name, shape, at::kFloat);
+    if (weights_->Find(prefix + name) != nullptr) {
+      loaded_derived_ = true;
+      return Convert(prefix + name, shape, at::kFloat);
+    }
   }
   Fail("{}: checkpoint has no tensor '{}{}'", dir_, prefixes_.front(), name);
 }
@@ -68,7 +75,11 @@ at::Tensor WeightLoader::LoadFloat32(const std::string& name, const std::vector<
 at::Tensor WeightLoader::LoadExact(const std::vector<std::string>& candidates, const std::vector<int64_t>& shape,
                                    bool optional) {
   for (const std::string& name : candidates) {
-    if (weights_->Find(name) != nullptr) return Convert(name, shape, dtype_);
+    if (weights_->Find(name) != nullptr) {
+      at::Tensor tensor = Convert(name, shape, dtype_);
+      loaded_[name] = tensor;
+      return tensor;
+    }
   }
   if (!optional) Fail("{}: checkpoint has no tensor '{}'", dir_, candidates.front());
   return {};

@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ class WeightLoader {
                        bool optional);
 
   std::shared_ptr<void> owner() const;  // keeps the mapped files alive
+  // Every tensor loaded in the compute dtype, by full checkpoint name (shares storage).
+  const std::map<std::string, at::Tensor>& loaded() const { return loaded_; }
+  // Whether a tensor was loaded in another dtype (a derived copy the model does not train).
+  bool loaded_derived() const { return loaded_derived_; }
 
  private:
   at::Tensor Convert(const std::string& full_name, const std::vector<int64_t>& shape, at::ScalarType dtype);
@@ -42,6 +47,8 @@ class WeightLoader {
   std::string dir_;
   std::shared_ptr<WeightSet> weights_;
   std::vector<std::string> prefixes_;
+  std::map<std::string, at::Tensor> loaded_;
+  bool loaded_derived_ = false;
   at::ScalarType dtype_;
   at::Device device_;
 };

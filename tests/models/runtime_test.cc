@@ -282,3 +282,30 @@ TEST_CASE("gpt2 refuses sequences longer than its position table", "[runtime][er
   request.input_ids = at::zeros({1, 9}, at::kLong);
   REQUIRE_THROWS_WITH(model->Forward(request), Catch::Contains("8 positions"));
 }
+
+TEST_CASE("parameters can be made trainable and receive gradients through the forward pass", "[runtime][training]") {
+  emoscope::testing::TempDir dir;
+  auto model = TinyModel("llama", dir);
+  REQUIRE(model->trainable());
+  REQUIRE(model->parameters().count("model.embed_tokens.weight") == 1);
+  REQUIRE(model->parameters().count("lm_head.weight") == 1);
+  for (const auto& [name, tensor] : model->parameters()) {
+    at::Tensor t = tensor;
+    t.set_data(tensor.clone());
+    t.requires_grad_(true);
+  }
+  const at::Tensor ids = RandomIds(model->config().vocab_size, 6, 12);
+  ForwardRequest request;
+  request.input_ids = ids;
+  request.enable_grad = true;
+  const at::Tensor logits = model->Forward(request).logits;
+  const at::Tensor loss = at::cross_entropy_loss(logits[0].narrow(0, 0, 5), ids[0].narrow(0, 1, 5));
+  loss.backward();
+  for (const auto& [name, tensor] : model->parameters()) {
+    INFO(name);
+    REQUIRE(tensor.grad().defined());
+  }
+  CHECK(model->parameters().at("model.layers.0.self_attn.q_proj.weight").grad().abs().sum().item<double>() > 0);
+  auto gemma = TinyModel("gemma", dir);
+  CHECK_FALSE(gemma->trainable());
+}
