@@ -120,6 +120,9 @@ ForwardResult CausalLm::Forward(const ForwardRequest& request) {
     readout_weights = request.readout_weights.to(device_, at::kFloat).unsqueeze(1);  // [B,1,T]
     result.readout = at::empty({num_points, batch, config_.hidden_size},
                                at::TensorOptions().dtype(at::kFloat).device(device_));
+    if (request.readout_norms) result.norms = at::empty({num_points, batch}, result.readout.options());
+  } else if (request.readout_norms) {
+    Fail("forward: readout_norms needs readout_weights");
   }
   std::vector<at::Tensor> residual;
 
@@ -134,7 +137,13 @@ ForwardResult CausalLm::Forward(const ForwardRequest& request) {
         h = h + vector;
       }
     }
-    if (readout_weights.defined()) result.readout[point].copy_(at::bmm(readout_weights, h.to(at::kFloat)).squeeze(1));
+    if (readout_weights.defined()) {
+      const at::Tensor h32 = h.to(at::kFloat);
+      result.readout[point].copy_(at::bmm(readout_weights, h32).squeeze(1));
+      if (request.readout_norms) {
+        result.norms[point].copy_((readout_weights.squeeze(1) * h32.norm(2, /*dim=*/-1)).sum(-1));
+      }
+    }
     if (request.keep_residual) residual.push_back(h.to(at::kFloat));
     return h;
   };

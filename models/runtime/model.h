@@ -57,6 +57,7 @@ struct ForwardRequest {
   at::Tensor input_ids;        // [B, T] int64
   at::Tensor attention_mask;   // [B, T], nonzero = real token; undefined = all real
   at::Tensor readout_weights;  // [B, T] float32 per-position weights; undefined = no readout
+  bool readout_norms = false;  // also read sum_t w[b, t] * |h_l[b, t]| (needs readout_weights)
   bool keep_residual = false;  // return residual [L+1, B, T, hidden] float32
   LogitsMode logits = LogitsMode::kAll;  // kLast: the last column only (left padding)
   std::vector<SteeringVector> steering;
@@ -67,6 +68,7 @@ struct ForwardRequest {
 struct ForwardResult {
   at::Tensor logits;    // [B, T, vocab] or [B, vocab] for kLast; float32
   at::Tensor readout;   // [L+1, B, hidden] float32
+  at::Tensor norms;     // [L+1, B] float32: weighted mean of per-token L2 norms (readout_norms)
   at::Tensor residual;  // [L+1, B, T, hidden] float32
 };
 

@@ -196,6 +196,7 @@ TEST_CASE("the on-the-fly readout equals the mean of the full residual over the 
     ForwardRequest request;
     request.input_ids = ids;
     request.readout_weights = weights;
+    request.readout_norms = true;
     request.keep_residual = true;
     request.logits = emoscope::LogitsMode::kNone;
     const ForwardResult result = model->Forward(request);
@@ -205,6 +206,8 @@ TEST_CASE("the on-the-fly readout equals the mean of the full residual over the 
     const at::Tensor manual1 = result.residual.select(1, 1).select(1, 1);
     CHECK(MaxDiff(result.readout.select(1, 0), manual0) < kTolerance);
     CHECK(MaxDiff(result.readout.select(1, 1), manual1) < kTolerance);
+    const at::Tensor norms0 = result.residual.select(1, 0).narrow(1, 3, 5).norm(2, -1).mean(1);  // [L+1]
+    CHECK(MaxDiff(result.norms.select(1, 0), norms0) < kTolerance);
   }
 }
 
