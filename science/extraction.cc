@@ -52,15 +52,20 @@ void RunReadouts(CausalLm& model, std::vector<ReadoutJob> jobs, int64_t tokens_p
     request.input_ids = at::tensor(ids, at::kLong).view({batch, width});
     request.attention_mask = at::tensor(mask, at::kLong).view({batch, width});
     request.readout_weights = at::tensor(weights, at::kFloat).view({batch, width});
+    request.readout_norms = true;
     request.logits = LogitsMode::kNone;
+    const ForwardResult result = model.Forward(request);
     // [L+1, B, d] -> [B, L+1, d] on the CPU, one contiguous block per sample.
-    const at::Tensor readout = model.Forward(request).readout.transpose(0, 1).contiguous().to(at::kCPU);
+    const at::Tensor readout = result.readout.transpose(0, 1).contiguous().to(at::kCPU);
+    const at::Tensor norms = result.norms.transpose(0, 1).contiguous().to(at::kCPU);  // [B, L+1]
     const float* data = readout.data_ptr<float>();
+    const float* norm_data = norms.data_ptr<float>();
     for (int64_t b = 0; b < batch; ++b) {
       const ReadoutJob& job = jobs[start + static_cast<size_t>(b)];
       SampleReadout& sample = (*out)[job.item];
       sample.readout_tokens = job.end - job.begin;
       sample.activations.assign(data + b * points * hidden, data + (b + 1) * points * hidden);
+      sample.norms.assign(norm_data + b * points, norm_data + (b + 1) * points);
     }
     *done += batch;
     if (progress) progress(*done);

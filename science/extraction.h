@@ -45,6 +45,7 @@ struct SampleReadout {
   std::string generated_text;          // generation only
   int64_t readout_tokens = 0;          // 0: nothing to read (generation stopped at once); no activations
   std::vector<float> activations;      // (L+1, hidden) row-major, float32
+  std::vector<float> norms;            // (L+1): mean per-token L2 norm of h_l over the readout tokens
 };
 
 // Reads every item, in the items' order. `progress(done)` is called after each batch.
