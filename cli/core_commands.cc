@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/orchestrator_commands.h"
 #include "emoscope_version.h"
 
 namespace emoscope {
@@ -11,6 +12,7 @@ std::vector<Command> CoreCommands() {
                         std::printf("emoscope %s\n", EMOSCOPE_CODE_VERSION);
                         return 0;
                       }});
+  for (Command& command : OrchestratorCommands()) commands.push_back(std::move(command));
   return commands;
 }
 
