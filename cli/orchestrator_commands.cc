@@ -36,8 +36,6 @@ extern char** environ;
 namespace emoscope {
 namespace {
 
-constexpr int kControlTimeoutMs = 120000;  // a 1M-task submission takes seconds, not minutes
-
 std::atomic<int> g_stop_signal{0};
 std::atomic<Coordinator*> g_coordinator{nullptr};
 extern "C" void OnStopSignal(int signal_number) {
@@ -142,7 +140,7 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
 
 // Runs `write` on the database when no coordinator holds it; otherwise sends `request` to the
 // coordinator that does (the single-writer rule).
-nlohmann::json WriteOrForward(const std::string& db_path, const nlohmann::json& request,
+nlohmann::json WriteOrForward(const std::string& db_path, const nlohmann::json& request, int timeout_ms,
                               const std::function<nlohmann::json(Database&)>& write) {
   if (std::optional<DatabaseLock> lock = DatabaseLock::TryAcquire(db_path)) {
     Database db(db_path, OpenMode::kReadWrite);
@@ -150,12 +148,13 @@ nlohmann::json WriteOrForward(const std::string& db_path, const nlohmann::json& 
   }
   const std::optional<std::string> endpoint = DatabaseLock::RunningCoordinator(db_path);
   if (!endpoint) Fail("{}: the database is locked but no coordinator endpoint is recorded", db_path);
-  return SendControl(*endpoint, request, kControlTimeoutMs);
+  return SendControl(*endpoint, request, timeout_ms);
 }
 
 void AddTarget(ArgParser& parser) {
   parser.Option("db", "the campaign database (forwarded to its coordinator when one runs)");
   parser.Option("coordinator", "a running coordinator's endpoint");
+  parser.Option("timeout-ms", "how long to wait for the coordinator's answer", "120000");
 }
 
 std::string Target(const ParsedArgs& args, std::optional<std::string>* endpoint) {
@@ -178,9 +177,9 @@ int SubmitCommand(const std::vector<std::string>& argv) {
   const nlohmann::json request = {{"op", "submit"}, {"spec", campaign.spec_text}, {"file", file}};
   nlohmann::json reply;
   if (endpoint) {
-    reply = SendControl(*endpoint, request, kControlTimeoutMs);
+    reply = SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1));
   } else {
-    reply = WriteOrForward(db_path, request, [&](Database& db) {
+    reply = WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), [&](Database& db) {
       const SubmitStats stats = SubmitCampaign(db, campaign, EMOSCOPE_CODE_VERSION);
       return nlohmann::json{{"campaign", campaign.name}, {"total", stats.total}, {"added", stats.added}};
     });
@@ -201,8 +200,8 @@ int CampaignOpCommand(CampaignOp op, const std::vector<std::string>& argv) {
   const std::string db_path = Target(args, &endpoint);
   const nlohmann::json request = {{"op", name}, {"campaign", campaign}};
   const nlohmann::json reply =
-      endpoint ? SendControl(*endpoint, request, kControlTimeoutMs)
-               : WriteOrForward(db_path, request, [&](Database& db) {
+      endpoint ? SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1))
+               : WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), [&](Database& db) {
                    return nlohmann::json{{"changed", ApplyCampaignOp(db, campaign, op)}};
                  });
   std::printf("%s %s: %lld tasks changed\n", name.c_str(), campaign.c_str(), static_cast<long long>(reply.value("changed", int64_t{0})));

@@ -62,7 +62,7 @@ struct WorkerState {
 enum class OpKind { kDispatch, kResult, kFailure, kExpire, kReturn };
 
 struct PendingOp {
-  OpKind kind;
+  OpKind kind = OpKind::kExpire;
   int64_t task_id = 0;
   int64_t epoch = 0;
   std::string worker;
@@ -251,7 +251,16 @@ class Coordinator::Impl {
     }
     auto worker = workers_.find(peer);
     if (worker == workers_.end()) {
-      // A worker of a previous run, or one we declared lost: it resends after its hello.
+      // A worker of a previous run, or one we declared lost. An outcome for a lease that is no
+      // longer current is refused now (it can never become current again: epochs are unique);
+      // anything else waits for the worker's hello, after which it resends.
+      if (message.type == MessageType::kResult || message.type == MessageType::kFailure ||
+          message.type == MessageType::kReturn) {
+        const int64_t task_id = RequireInt(message, "task_id");
+        const int64_t epoch = RequireInt(message, "epoch");
+        auto lease = leases_.find(task_id);
+        if (lease == leases_.end() || lease->second.epoch != epoch) RefuseOrConfirm(peer, message.type, task_id, epoch);
+      }
       if (message.type != MessageType::kBye) {
         Message reset(MessageType::kReset, nlohmann::json::object());
         SendTo(peer, reset);
@@ -288,19 +297,22 @@ class Coordinator::Impl {
   void HandleHello(const std::string& peer, const Message& message) {
     const int64_t capacity = RequireInt(message, "capacity");
     const nlohmann::json& held = RequireArray(message, "leases");
+    // Validate everything before registering anything: a malformed hello changes no state.
+    std::vector<std::pair<int64_t, int64_t>> claims;
+    for (const auto& entry : held) {
+      if (!entry.is_object() || !entry.contains("task_id") || !entry.contains("epoch") ||
+          !entry["task_id"].is_number_integer() || !entry["epoch"].is_number_integer()) {
+        throw ProtocolError("hello message: leases must be [{task_id, epoch}]");
+      }
+      claims.emplace_back(entry["task_id"].get<int64_t>(), entry["epoch"].get<int64_t>());
+    }
     const int64_t now = NowMs();
     WorkerState& worker = workers_[peer];
     worker.capacity = std::max<int64_t>(0, capacity);
     worker.last_seen = now;
     std::set<int64_t> listed;
     nlohmann::json revoked = nlohmann::json::array();
-    for (const auto& entry : held) {
-      if (!entry.is_object() || !entry.contains("task_id") || !entry.contains("epoch") ||
-          !entry["task_id"].is_number_integer() || !entry["epoch"].is_number_integer()) {
-        throw ProtocolError("hello message: leases must be [{task_id, epoch}]");
-      }
-      const int64_t task_id = entry["task_id"].get<int64_t>();
-      const int64_t epoch = entry["epoch"].get<int64_t>();
+    for (const auto& [task_id, epoch] : claims) {
       auto lease = leases_.find(task_id);
       if (lease != leases_.end() && lease->second.epoch == epoch) {
         if (lease->second.worker != peer) {
@@ -313,6 +325,12 @@ class Coordinator::Impl {
         listed.insert(task_id);
       } else {
         revoked.push_back({{"task_id", task_id}, {"epoch", epoch}});
+        PendingOp op;
+        op.task_id = task_id;
+        op.epoch = epoch;
+        op.worker = peer;
+        refused_events_.push_back(std::move(op));
+        ++stats_.refused;
       }
     }
     // Leases we think it holds but it does not list were lost with its previous incarnation.
@@ -389,11 +407,9 @@ class Coordinator::Impl {
       ++stats_.refused;
       acks_[peer].push_back({task_id, epoch, false, "stale lease (fenced)"});
       PendingOp op;
-      op.kind = OpKind::kExpire;  // recorded as an event only, see Flush()
       op.task_id = task_id;
       op.epoch = epoch;
       op.worker = peer;
-      op.error = "refused";
       refused_events_.push_back(std::move(op));
       MarkPending();
     }
@@ -727,7 +743,7 @@ class Coordinator::Impl {
           break;
       }
     }
-    for (const PendingOp& op : refused_events_) Event(now, "refused", op, "outcome for a lease that is not current");
+    for (const PendingOp& op : refused_events_) Event(now, "refused", op, "outcome or lease claim for a lease that is not current");
     refused_events_.clear();
     for (const auto& [peer, hello] : pending_hellos_) {
       const nlohmann::json empty = nlohmann::json::object();

@@ -174,7 +174,7 @@ class WorkerLoop {
 
   int Run() {
     Connect();
-    int64_t next_heartbeat = NowMs() + heartbeat_ms_;
+    next_heartbeat_ = NowMs() + heartbeat_ms_;
     int64_t reconnect_delay = options_.reconnect_min_ms;
     while (true) {
       if (g_drain_signal.load() != 0 && !draining_) StartDrain(fmt::format("signal {}", g_drain_signal.load()));
@@ -191,11 +191,11 @@ class WorkerLoop {
       }
       for (Completion& completion : executor_.TakeCompletions()) Report(completion);
       const int64_t now = NowMs();
-      if (now >= next_heartbeat) {
+      if (now >= next_heartbeat_) {
         Message heartbeat(MessageType::kHeartbeat, {{"loaded_models", models_.Loaded()}});
         Send(heartbeat);
         ResendStale(now);
-        next_heartbeat = now + heartbeat_ms_;
+        next_heartbeat_ = now + heartbeat_ms_;
       }
       if (now - last_heard_ > lease_ms_) {
         // The coordinator is gone or cut off: a fresh socket, after a backoff with jitter.
@@ -289,6 +289,8 @@ class WorkerLoop {
         case MessageType::kWelcome:
           heartbeat_ms_ = static_cast<int>(message.body.value("heartbeat_ms", int64_t{heartbeat_ms_}));
           lease_ms_ = static_cast<int>(message.body.value("lease_ms", int64_t{lease_ms_}));
+          // The coordinator's period may be shorter than ours: the next beat must not be late.
+          next_heartbeat_ = std::min<int64_t>(next_heartbeat_, NowMs() + heartbeat_ms_);
           for (const auto& entry : RequireArray(message, "revoked")) {
             Revoke(entry.value("task_id", int64_t{0}), entry.value("epoch", int64_t{0}));
           }
@@ -419,6 +421,7 @@ class WorkerLoop {
   int heartbeat_ms_;
   int lease_ms_;
   int64_t last_heard_ = 0;
+  int64_t next_heartbeat_ = 0;
   bool draining_ = false;
   int64_t drain_deadline_ = 0;
   int64_t tasks_done_ = 0;
