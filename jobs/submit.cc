@@ -26,6 +26,15 @@ int64_t UpsertModel(Database& db, const ModelSpec& model) {
   return select.ColumnInt(0);
 }
 
+// The 32 bytes of a hex sha256: the stored form of a task key (half the index of the hex text).
+std::string KeyBytes(const std::string& hex) {
+  std::string bytes(hex.size() / 2, '\0');
+  for (size_t index = 0; index < bytes.size(); ++index) {
+    bytes[index] = static_cast<char>(std::stoi(hex.substr(2 * index, 2), nullptr, 16));
+  }
+  return bytes;
+}
+
 }  // namespace
 
 SubmitStats SubmitCampaign(Database& db, const Campaign& campaign, const std::string& code_version) {
@@ -79,7 +88,8 @@ SubmitStats SubmitCampaign(Database& db, const Campaign& campaign, const std::st
     const TaskEntry& entry = *spec.entry;
     bool deps_done = true;
     for (const std::string& name : entry.after) deps_done = deps_done && entry_tasks[name].all_done;
-    insert.Bind(1, spec.key).Bind(2, stats.campaign_id).Bind(3, entry.kind);
+    const std::string key = KeyBytes(spec.key);
+    insert.BindBlob(1, key.data(), key.size()).Bind(2, stats.campaign_id).Bind(3, entry.kind);
     spec.model != nullptr ? insert.Bind(4, model_ids.at(spec.model)) : insert.BindNull(4);
     insert.Bind(5, spec.params_json)
         .Bind(6, campaign.priority)
@@ -97,7 +107,7 @@ SubmitStats SubmitCampaign(Database& db, const Campaign& campaign, const std::st
         for (const int64_t dep : entry_tasks[name].ids) add_dep.Bind(1, task_id).Bind(2, dep).Run();
       }
     } else {
-      lookup.Bind(1, spec.key);
+      lookup.BindBlob(1, key.data(), key.size());
       if (!lookup.Step()) Fail("{}: task {} vanished during submission", db.path(), spec.key);
       task_id = lookup.ColumnInt(0);
       state = lookup.ColumnText(1);

@@ -25,12 +25,20 @@ void ExpandCampaign(const Campaign& campaign, const std::string& code_version,
                         : campaign.max_attempts > 0 ? campaign.max_attempts
                                                     : DefaultMaxAttempts(entry.kind);
     const std::string checksum = spec.model != nullptr ? spec.model->checksum : "";
+    // The canonical document is {"code_version":..,"kind":..,"model":..,"params":P}: keys in
+    // sorted order, so its text is a per-entry prefix, the params' canonical dump, and "}".
+    // Building it that way hashes a million tasks without a million JSON documents.
+    const std::string prefix = R"({"code_version":)" + nlohmann::json(code_version).dump() + R"(,"kind":)" +
+                               nlohmann::json(entry.kind).dump() + R"(,"model":)" + nlohmann::json(checksum).dump() +
+                               R"(,"params":)";
     nlohmann::json params = entry.params;
+    std::string document;
     for (int64_t index = 0; index < entry.count; ++index) {
       params["index"] = index;
       spec.index = index;
       spec.params_json = params.dump();
-      spec.key = TaskKey(entry.kind, checksum, params, code_version);
+      document.assign(prefix).append(spec.params_json).push_back('}');
+      spec.key = Sha256Hex(document);
       emit(spec);
     }
   }

@@ -28,7 +28,7 @@ CREATE TABLE models (
 
 CREATE TABLE tasks (
   id              INTEGER PRIMARY KEY,
-  task_key        TEXT NOT NULL UNIQUE,  -- sha256 of {kind, model checksum, params, code version}
+  task_key        BLOB NOT NULL UNIQUE,  -- sha256 (32 bytes; hex(task_key)) of {kind, model checksum, params, code version}
   campaign_id     INTEGER NOT NULL REFERENCES campaigns(id),  -- the campaign that created it
   kind            TEXT NOT NULL,
   model_id        INTEGER REFERENCES models(id),
@@ -48,7 +48,6 @@ CREATE TABLE tasks (
 );
 -- The dispatcher's refill query: queued tasks by priority, then age.
 CREATE INDEX tasks_ready ON tasks (state, priority DESC, id);
-CREATE INDEX tasks_campaign_state ON tasks (campaign_id, state);
 
 -- Campaign membership: a task shared by two campaigns (same key) belongs to both.
 CREATE TABLE campaign_tasks (
@@ -56,7 +55,6 @@ CREATE TABLE campaign_tasks (
   task_id      INTEGER NOT NULL REFERENCES tasks(id),
   PRIMARY KEY (campaign_id, task_id)
 ) WITHOUT ROWID;
-CREATE INDEX campaign_tasks_task ON campaign_tasks (task_id);
 
 CREATE TABLE task_deps (
   task_id     INTEGER NOT NULL REFERENCES tasks(id),

@@ -71,10 +71,15 @@ TEST_CASE("task keys depend on kind, model, params and code version only", "[job
   CHECK(TaskKey("sleep", "", {{"index", 1}, {"ms", 5}}, "v1") != key);
 }
 
-TEST_CASE("expansion gives every copy its own key", "[jobs]") {
+TEST_CASE("expansion gives every copy its own key, the same TaskKey computes", "[jobs]") {
   const Campaign campaign = ParseCampaign(kExample, "c.yaml");
   std::set<std::string> keys;
-  ExpandCampaign(campaign, "v1", [&](const TaskSpec& spec) { keys.insert(spec.key); });
+  ExpandCampaign(campaign, "v1", [&](const TaskSpec& spec) {
+    keys.insert(spec.key);
+    if (spec.index == 3) {
+      CHECK(spec.key == TaskKey(spec.entry->kind, "", nlohmann::json::parse(spec.params_json), "v1"));
+    }
+  });
   CHECK(keys.size() == 10105);
 }
 
