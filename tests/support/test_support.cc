@@ -47,7 +47,11 @@ std::optional<std::string> RequireFixtures(const std::string& sub_path) {
 
 std::string ProgramPath(const std::string& name) {
   const char* bin = std::getenv("EMOSCOPE_BIN_DIR");
-  return JoinPath(bin != nullptr ? bin : "bin", name);
+  if (bin != nullptr && *bin != '\0') return JoinPath(bin, name);
+  // ctest sets only the first variable of a test's ENVIRONMENT list through catch_discover_tests,
+  // so find bin/ from the test program itself: build/tests/X -> build/bin.
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
+  return (self.parent_path().parent_path() / "bin" / name).string();
 }
 
 std::string ShellQuote(const std::string& word) {
