@@ -211,10 +211,18 @@ int CampaignOpCommand(CampaignOp op, const std::vector<std::string>& argv) {
 // ---- status ----
 
 nlohmann::json StatusJson(const CampaignStatus& status) {
-  return {{"campaign", status.name}, {"state", status.state},   {"priority", status.priority},
-          {"total", status.total},   {"done", status.done},     {"failed", status.failed},
-          {"running", status.running}, {"queued", status.queued}, {"blocked", status.blocked},
-          {"cancelled", status.cancelled}};
+  nlohmann::json out = {{"campaign", status.name}, {"state", status.state},   {"priority", status.priority},
+                        {"total", status.total},   {"done", status.done},     {"failed", status.failed},
+                        {"running", status.running}, {"queued", status.queued}, {"blocked", status.blocked},
+                        {"cancelled", status.cancelled}};
+  // Throughput over the campaign's busy span: first lease granted to last task finished.
+  if (status.first_started_at && status.last_finished_at && *status.last_finished_at > *status.first_started_at) {
+    const int64_t span_ms = *status.last_finished_at - *status.first_started_at;
+    out["first_started_at_ms"] = *status.first_started_at;
+    out["last_finished_at_ms"] = *status.last_finished_at;
+    out["tasks_per_s"] = static_cast<double>(status.done + status.failed) * 1000.0 / static_cast<double>(span_ms);
+  }
+  return out;
 }
 
 std::string StatusLine(const CampaignStatus& status) {

@@ -188,6 +188,49 @@ TEST_CASE("paused campaigns are not dispatched until resumed, and cancel ends th
   CHECK_THAT(status.output, Catch::Contains("50 done") && Catch::Contains("50 cancelled"));
 }
 
+TEST_CASE("a task that waits for others starts only after they are done", "[cluster]") {
+  testing::TempDir dir;
+  const std::string db = dir.File("e.db");
+  WriteFileAtomic(dir.File("c.yaml"), "campaign: d\ntest_tasks:\n  - {kind: sleep, ms: 30, count: 6, name: inputs}\n"
+                                      "  - {kind: noop, count: 3, after: inputs}\n");
+  const auto run = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) + " --workers 2 --db " + ShellQuote(db));
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  CHECK(QueryInt(db, "SELECT min(started_at) FROM tasks WHERE kind = 'noop'") >=
+        QueryInt(db, "SELECT max(finished_at) FROM tasks WHERE kind = 'sleep'"));
+  RequireExactlyOnce(db, 9);
+}
+
+TEST_CASE("a higher-priority campaign is dispatched before a lower one queued earlier", "[cluster]") {
+  testing::TempDir dir;
+  const std::string db = dir.File("e.db");
+  WriteFileAtomic(dir.File("low.yaml"), "campaign: low\ntest_tasks:\n  - {kind: sleep, ms: 1, count: 30}\n");
+  WriteFileAtomic(dir.File("high.yaml"), "campaign: high\npriority: 10\ntest_tasks:\n  - {kind: noop, count: 30}\n");
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("low.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("high.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
+  ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
+  ChildProcess worker(WorkerArgs(testing::WaitForEndpoint(db), "w", 0), dir.File("log"));
+  REQUIRE(WaitFor([&] { return Unfinished(db) == 0; }, 20000));
+  CHECK(QueryInt(db, "SELECT max(started_at) FROM tasks WHERE kind = 'noop'") <=
+        QueryInt(db, "SELECT min(started_at) FROM tasks WHERE kind = 'sleep'"));
+}
+
+TEST_CASE("a worker drains on SIGTERM: it returns unstarted leases without charging an attempt and exits 0", "[cluster]") {
+  testing::TempDir dir;
+  const std::string db = dir.File("e.db");
+  WriteFileAtomic(dir.File("c.yaml"), "campaign: t\ntest_tasks:\n  - {kind: sleep, ms: 400, count: 4}\n");
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
+  ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
+  ChildProcess worker(WorkerArgs(testing::WaitForEndpoint(db), "w", 3), dir.File("log"));
+  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running'") == 4; }, 10000));
+  worker.Signal(SIGTERM);
+  CHECK(worker.Wait(10000) == 0);
+  // One was running and finished; the three prefetched ones were handed back.
+  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'queued' AND attempts = 0") == 3; }, 5000));
+  CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 1);
+  CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'returned'") == 3);
+}
+
 TEST_CASE("bad command lines and campaign files exit non-zero with a message naming the problem", "[cluster]") {
   testing::TempDir dir;
   WriteFileAtomic(dir.File("bad.yaml"), "campaign: x\ntest_tasks:\n  - {kind: noop, count: zero}\n");
