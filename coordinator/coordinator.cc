@@ -474,14 +474,18 @@ class Coordinator::Impl {
     if (ready_.empty()) next_refill_ = now + kEmptyRefillIntervalMs;
   }
 
-  std::optional<ReadyTask> Pick(const WorkerState& worker) {
+  // The next task for `peer`: refills the buffer first (which commits the batch and may drop
+  // unreachable workers), so the worker is looked up only afterwards.
+  std::optional<ReadyTask> Pick(const std::string& peer) {
     if (ready_.empty()) Refill();
-    if (ready_.empty()) return std::nullopt;
+    auto worker = workers_.find(peer);
+    if (ready_.empty() || worker == workers_.end()) return std::nullopt;
     auto chosen = ready_.begin();
-    if (!worker.loaded_models.empty()) {
+    const std::set<std::string>& loaded = worker->second.loaded_models;
+    if (!loaded.empty()) {
       // Model affinity: the first task (in priority order) whose model this worker has loaded.
       auto match = std::find_if(ready_.begin(), ready_.end(), [&](const ReadyTask& task) {
-        return !task.model_checksum.empty() && worker.loaded_models.count(task.model_checksum) > 0;
+        return !task.model_checksum.empty() && loaded.count(task.model_checksum) > 0;
       });
       if (match != ready_.end()) chosen = match;
     }
@@ -491,17 +495,21 @@ class Coordinator::Impl {
   }
 
   void Dispatch() {
+    std::vector<std::string> peers;
+    for (const auto& [peer, worker] : workers_) peers.push_back(peer);
     bool progress = true;
     // One task per worker per round, so workers share the queue fairly.
     while (progress) {
       progress = false;
-      for (auto it = workers_.begin(); it != workers_.end();) {
-        const std::string peer = it->first;
-        WorkerState& worker = it->second;
-        ++it;
-        if (static_cast<int64_t>(worker.leases.size()) >= worker.capacity) continue;
-        std::optional<ReadyTask> task = Pick(worker);
-        if (!task) return;
+      for (const std::string& peer : peers) {
+        auto found = workers_.find(peer);
+        if (found == workers_.end() || static_cast<int64_t>(found->second.leases.size()) >= found->second.capacity) continue;
+        std::optional<ReadyTask> task = Pick(peer);
+        if (!task) {
+          if (ready_.empty()) return;
+          continue;  // This worker went away while the buffer was refilled.
+        }
+        WorkerState& worker = workers_.at(peer);
         Lease lease;
         lease.epoch = ++next_epoch_;
         lease.worker = peer;
