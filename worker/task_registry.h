@@ -38,6 +38,9 @@ struct TaskContext {
   std::string worker;                        // this worker's identity
   ModelCache* models = nullptr;              // shared by the worker's tasks; thread-safe
   const std::atomic<bool>* cancel = nullptr;  // set when the lease was revoked; check it in long loops
+  // Reports the fraction done (0..1); the worker sends the latest value with its next heartbeat.
+  // Cheap and thread-safe: call it as often as convenient.
+  std::function<void(double)> progress = [](double) {};
 };
 
 struct TaskOutput {

@@ -25,7 +25,12 @@ void RegisterTestKinds(TaskRegistry& registry) {
     const int64_t ms = context.params.value("ms", int64_t{0});
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     // Short naps so a revoked lease stops the work soon.
+    const auto start = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() < end) {
+      if (ms > 0) {
+        context.progress(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
+                         static_cast<double>(ms));
+      }
       if (context.cancel != nullptr && context.cancel->load()) throw TaskFailed("cancelled", /*retryable=*/true);
       std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(5),
                                                                                  end - std::chrono::steady_clock::now()));

@@ -88,6 +88,14 @@ class Executor {
     return true;
   }
 
+  // Latest progress per running task, (epoch, fraction); cleared by the call.
+  std::map<int64_t, std::pair<int64_t, double>> TakeProgress() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::map<int64_t, std::pair<int64_t, double>> out;
+    out.swap(progress_);
+    return out;
+  }
+
   std::vector<Completion> TakeCompletions() {
     uint64_t count = 0;
     if (::read(wake_fd_, &count, sizeof(count)) < 0) {
@@ -127,6 +135,12 @@ class Executor {
     completion.task_id = job.context.task_id;
     completion.epoch = job.context.epoch;
     job.context.cancel = job.cancel.get();
+    const int64_t task_id = job.context.task_id;
+    const int64_t epoch = job.context.epoch;
+    job.context.progress = [this, task_id, epoch](double fraction) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      progress_[task_id] = {epoch, fraction};
+    };
     const TaskFunction* function = registry_.Find(job.context.kind);
     try {
       if (function == nullptr) throw TaskFailed("task kind '" + job.context.kind + "' is not known to this worker", true);
@@ -149,6 +163,7 @@ class Executor {
   std::condition_variable ready_;
   std::deque<Job> queue_;         // guarded by mutex_
   std::deque<Completion> done_;   // guarded by mutex_
+  std::map<int64_t, std::pair<int64_t, double>> progress_;  // guarded by mutex_
   bool stopping_ = false;         // guarded by mutex_
   std::vector<std::thread> threads_;
 };
@@ -194,6 +209,12 @@ class WorkerLoop {
       if (now >= next_heartbeat_) {
         Message heartbeat(MessageType::kHeartbeat, {{"loaded_models", models_.Loaded()}});
         Send(heartbeat);
+        for (const auto& [task_id, progress] : executor_.TakeProgress()) {
+          auto held = held_.find(task_id);
+          if (held == held_.end() || held->second.epoch != progress.first || held->second.state != HeldState::kQueued) continue;
+          Message message(MessageType::kProgress, {{"task_id", task_id}, {"epoch", progress.first}, {"fraction", progress.second}});
+          Send(message);
+        }
         ResendStale(now);
         next_heartbeat_ = now + heartbeat_ms_;
       }

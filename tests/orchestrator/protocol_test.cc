@@ -2,6 +2,7 @@
 
 #include <zmq_addon.hpp>
 
+#include "common/file_util.h"
 #include "protocol/message.h"
 #include "tests/orchestrator/cluster.h"
 #include "tests/support/test_support.h"
@@ -92,6 +93,54 @@ TEST_CASE("malformed and unknown messages to the coordinator are rejected and it
 
   CHECK(coordinator.Running());
   CHECK(testing::QueryInt(db, "SELECT count(*) FROM campaigns") == 0);
+}
+
+}  // namespace
+}  // namespace emoscope
+
+namespace emoscope {
+namespace {
+
+// Waits for the next message of `type`, skipping heartbeats; returns its header.
+nlohmann::json NextOfType(zmq::socket_t& socket, const std::string& type) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::vector<zmq::pollitem_t> items = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, std::chrono::milliseconds(200));
+    std::vector<zmq::message_t> frames;
+    if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) continue;
+    nlohmann::json header = nlohmann::json::parse(frames[0].to_string());
+    if (header.value("type", "") == type) return header;
+  }
+  return nullptr;
+}
+
+TEST_CASE("a worker that has a model loaded is given that model's tasks first", "[protocol][cluster]") {
+  testing::TempDir dir;
+  const std::string db = dir.File("e.db");
+  const std::string model_a(64, 'a');
+  const std::string model_b(64, 'b');
+  WriteFileAtomic(dir.File("c.yaml"), "campaign: affinity\nmodels:\n  - {name: a, path: /m/a, checksum: " + model_a +
+                                          "}\n  - {name: b, path: /m/b, checksum: " + model_b +
+                                          "}\ntasks:\n  - {kind: probe, model: a, count: 3}\n  - {kind: probe, model: b, count: 3}\n");
+  REQUIRE(testing::RunCommand(testing::ShellQuote(testing::ProgramPath("emoscope")) + " submit " +
+                              testing::ShellQuote(dir.File("c.yaml")) + " --db " + testing::ShellQuote(db))
+              .exit_code == 0);
+  testing::ChildProcess coordinator({"--log-level", "error", "coordinator", "--db", db, "--bind", "tcp://127.0.0.1:0"},
+                                    dir.File("log"));
+  zmq::context_t context;
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::routing_id, "fake-worker");
+  socket.connect(testing::WaitForEndpoint(db));
+  Message hello(MessageType::kHello, {{"capacity", 1}, {"leases", nlohmann::json::array()}, {"loaded_models", {model_b}}});
+  std::vector<zmq::message_t> frames = EncodeMessage(hello);
+  zmq::send_multipart(socket, frames);
+  REQUIRE(NextOfType(socket, "welcome") != nullptr);
+  const nlohmann::json task = NextOfType(socket, "task");
+  REQUIRE(task != nullptr);
+  CHECK(task["model"]["checksum"] == model_b);
+  CHECK(task["kind"] == "probe");
+  CHECK(task["params"]["index"] == 0);
 }
 
 }  // namespace
