@@ -322,9 +322,19 @@ int RunCommand(const std::vector<std::string>& argv) {
 
   Coordinator coordinator(options);
   lock->WriteEndpoint(coordinator.endpoint());
+  // Signals only set the flag here: the coordinator must outlive the workers' drain, which
+  // needs it to acknowledge their last results.
   InstallStopHandlers();
-  g_coordinator.store(&coordinator);
-  std::thread coordinator_thread([&] { coordinator.Run(); });
+  std::atomic<bool> coordinator_failed{false};
+  std::string coordinator_error;
+  std::thread coordinator_thread([&] {
+    try {
+      coordinator.Run();
+    } catch (const std::exception& error) {
+      coordinator_error = error.what();
+      coordinator_failed.store(true);
+    }
+  });
 
   const std::vector<std::string> worker_words = {
       JoinPath(ExecutableDir(), "emoscope"), "--log-level", "warn", "worker", "--connect", coordinator.endpoint(),
@@ -342,6 +352,11 @@ int RunCommand(const std::vector<std::string>& argv) {
       bar.SetSuffix(fmt::format("{} failed, {} running", status.failed, status.running));
       bar.Set(status.done + status.failed + status.cancelled);
       if (status.Finished()) break;
+      if (coordinator_failed.load()) {
+        spdlog::error("the coordinator stopped: {}", coordinator_error);
+        exit_code = kExitError;
+        break;
+      }
       if (g_stop_signal.load() != 0) {
         exit_code = kExitInterrupted;
         break;
@@ -376,7 +391,7 @@ int RunCommand(const std::vector<std::string>& argv) {
   }
   coordinator.Stop();
   coordinator_thread.join();
-  g_coordinator.store(nullptr);
+  if (exit_code == kExitError) Fail("{}: the coordinator failed: {}", options.db_path, coordinator_error);
   status = QueryCampaignStatus(reader, campaign.name).front();
   std::printf("campaign %s: %lld done, %lld failed, %lld cancelled of %lld\n", campaign.name.c_str(),
               static_cast<long long>(status.done), static_cast<long long>(status.failed),

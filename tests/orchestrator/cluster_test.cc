@@ -231,6 +231,25 @@ TEST_CASE("a worker drains on SIGTERM: it returns unstarted leases without charg
   CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'returned'") == 3);
 }
 
+TEST_CASE("run stops cleanly on SIGINT with exit 130 and running it again finishes the campaign", "[cluster]") {
+  testing::TempDir dir;
+  const std::string db = dir.File("e.db");
+  WriteFileAtomic(dir.File("c.yaml"), "campaign: i\ntest_tasks:\n  - {kind: sleep, ms: 20, count: 200}\n");
+  ChildProcess run({"--log-level", "warn", "run", dir.File("c.yaml"), "--workers", "2", "--db", db}, dir.File("log"));
+  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") >= 20; }, 20000));
+  run.Signal(SIGINT);
+  CHECK(run.Wait(20000) == 130);
+  const int64_t done_before = QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'");
+  CHECK(done_before < 200);
+  // Interrupted cleanly: nothing is left running and no lease was charged twice.
+  CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running'") == 0);
+  CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE attempts > 1") == 0);
+  const auto again = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) + " --workers 2 --db " + ShellQuote(db));
+  INFO(again.output);
+  CHECK(again.exit_code == 0);
+  RequireExactlyOnce(db, 200);
+}
+
 TEST_CASE("bad command lines and campaign files exit non-zero with a message naming the problem", "[cluster]") {
   testing::TempDir dir;
   WriteFileAtomic(dir.File("bad.yaml"), "campaign: x\ntest_tasks:\n  - {kind: noop, count: zero}\n");
