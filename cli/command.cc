@@ -22,7 +22,7 @@ void PrintHelp(const std::string& program, const std::vector<Command>& commands)
       EMOSCOPE_VERSION, EMOSCOPE_GIT_DESCRIBE, program);
   for (const Command& command : commands) out += fmt::format("  {:<20} {}\n", command.name, command.summary);
   out += "\n'COMMAND --help' describes one command. Exit codes: 0 ok, 1 error, 2 bad usage,\n"
-         "3 a campaign finished with failed tasks.\n";
+         "3 a campaign finished with failed tasks, 130 a run interrupted (run it again to resume).\n";
   std::fputs(out.c_str(), stdout);
 }
 

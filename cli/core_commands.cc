@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/tokenize_command.h"
 #include "cli/stimuli_commands.h"
+#include "cli/orchestrator_commands.h"
 #include "emoscope_version.h"
 
 namespace emoscope {
@@ -17,6 +18,7 @@ std::vector<Command> CoreCommands() {
   commands.push_back(ModelInspectCommand());
   commands.push_back(TokenizeCommand());
   for (Command& command : StimuliCommands()) commands.push_back(std::move(command));
+  for (Command& command : OrchestratorCommands()) commands.push_back(std::move(command));
   return commands;
 }
 

@@ -1,0 +1,73 @@
+// The campaign coordinator: one ZeroMQ ROUTER socket, one thread, the only writer of the store.
+//
+// It leases queued tasks to workers as they have free capacity (credit-based dispatch), prefers a
+// worker that has the task's model loaded, keeps leases alive while the worker is heard from
+// (heartbeats both ways), expires them when it is not, retries failed tasks with exponential
+// backoff and jitter up to the task's max_attempts, then marks them failed with the error kept.
+// Every lease carries a fencing epoch, unique across coordinator restarts; a result is recorded
+// only when its epoch is the task's current one, in the same transaction as the state change.
+// Writes are batched (BEGIN IMMEDIATE, at most batch_max operations or batch_delay_ms); a worker
+// is acknowledged only after the commit, and resends what was not acknowledged, so a crash of
+// either side loses nothing and records nothing twice.
+//
+// On start it recovers the previous run's leases: a lease is re-adopted when its worker says hello
+// listing it within lease_ms, and otherwise queued again (without counting an attempt).
+//
+// Threading: Run() is called on one thread; Stop() may be called from any thread or a signal
+// handler (it only sets an atomic flag).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace emoscope {
+
+struct CoordinatorOptions {
+  std::string db_path;                          // the store; created when missing
+  std::string bind = "tcp://127.0.0.1:5555";    // loopback unless asked otherwise
+  int heartbeat_ms = 1000;                      // heartbeat period, both ways
+  int lease_ms = 10000;                         // a worker silent this long loses its leases
+  int retry_base_ms = 1000;                     // first retry delay; doubles per attempt
+  int retry_max_ms = 60000;                     // cap of the retry delay
+  int batch_max = 1024;                         // operations per write transaction, at most
+  int batch_delay_ms = 5;                       // oldest pending operation waits at most this
+  int prefetch = 4096;                          // queued tasks held in memory for dispatch
+  bool sync_full = false;                       // PRAGMA synchronous=FULL (power-loss durability)
+  int64_t max_message_bytes = 256LL << 20;      // ZMQ_MAXMSGSIZE of the ROUTER socket
+};
+
+struct CoordinatorStats {
+  int64_t dispatched = 0;
+  int64_t results = 0;     // results committed
+  int64_t refused = 0;     // results and failures refused (stale lease)
+  int64_t malformed = 0;   // messages rejected as malformed or unexpected
+  int64_t commits = 0;     // write transactions
+};
+
+class Coordinator {
+ public:
+  // Opens (and migrates) the store, binds the socket and recovers the previous run's leases.
+  // Throws Error naming the database or the endpoint when either fails.
+  explicit Coordinator(const CoordinatorOptions& options);
+  ~Coordinator();
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  // The endpoint actually bound (a "tcp://127.0.0.1:0" bind gets its port here).
+  std::string endpoint() const;
+
+  // Serves until Stop(); commits what is pending before returning.
+  void Run();
+  void Stop() { stop_.store(true); }
+
+  CoordinatorStats stats() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace emoscope

@@ -1,0 +1,15 @@
+# Writes a .cc file that holds every schema/migrations/NNNN_name.sql as a string, so the binary
+# carries its own schema. Run at build time with -DOUT=... -DDIR=...
+file(GLOB sql_files "${DIR}/*.sql")
+list(SORT sql_files)
+set(body "// Generated from schema/migrations/*.sql by schema/embed_migrations.cmake; do not edit.\n#include \"schema/migrations.h\"\n\nnamespace emoscope {\n\nconst std::vector<Migration>& Migrations() {\n  static const std::vector<Migration> migrations = {\n")
+foreach(file ${sql_files})
+  get_filename_component(name ${file} NAME_WE)
+  string(SUBSTRING ${name} 0 4 number)
+  math(EXPR version "${number}")
+  file(READ ${file} sql)
+  string(APPEND body "      {${version}, \"${name}\", R\"emoscope_sql(${sql})emoscope_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return migrations;\n}\n\n}  // namespace emoscope\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

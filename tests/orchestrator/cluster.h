@@ -1,0 +1,44 @@
+// Real processes on loopback for the orchestrator's integration tests: a child process handle and
+// small helpers to read the store and wait for conditions.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace emoscope::testing {
+
+// A child running bin/emoscope with `args`, its stdout and stderr appended to `log_path`.
+// The destructor kills (SIGKILL) and reaps it when it still runs.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& args, const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Signal(int signal_number) const;
+  bool Running();
+  // The exit code (128 + signal when killed), or -1 when it is still running after timeout_ms.
+  int Wait(int timeout_ms);
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+};
+
+// Polls `condition` every 20 ms until it holds or timeout_ms passes; returns whether it held.
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
+
+// A single integer from a query on a read-only connection (-1 when the store cannot be read yet).
+int64_t QueryInt(const std::string& db_path, const std::string& sql);
+
+// The coordinator endpoint a running coordinator recorded for db_path (waits up to 10 s).
+std::string WaitForEndpoint(const std::string& db_path);
+
+}  // namespace emoscope::testing
