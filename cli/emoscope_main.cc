@@ -38,6 +38,15 @@ int ForwardToTorch(const std::string& command, const std::vector<std::string>& a
 int main(int argc, char** argv) {
   using emoscope::Command;
   std::vector<Command> commands = emoscope::CoreCommands();
+  // Workers run in emoscope-torch when it is built (test and science task kinds); without it,
+  // emoscope's own worker runs the test kinds.
+  if (emoscope::FileExists(emoscope::JoinPath(emoscope::ExecutableDir(), "emoscope-torch"))) {
+    for (Command& command : commands) {
+      if (command.name != "worker") continue;
+      command.run = [argv](const std::vector<std::string>& args) { return emoscope::ForwardToTorch("worker", args, argv); };
+      command.summary += " (test and science task kinds)";
+    }
+  }
   for (const Command& torch_command : emoscope::TorchCommandNames()) {
     const std::string name = torch_command.name;
     commands.push_back({name, torch_command.summary, [name, argv](const std::vector<std::string>& args) {

@@ -20,6 +20,9 @@
 #include "models/runtime/model_init.h"
 #include "models/runtime/tensor_file.h"
 #include "models/tokenizer/tokenizer.h"
+#include "cli/orchestrator_commands.h"
+#include "science/tasks.h"
+#include "worker/task_registry.h"
 
 namespace emoscope {
 namespace {
@@ -183,10 +186,18 @@ int RunModelInit(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// The worker of emoscope-torch runs the test kinds and the science kinds.
+TaskRegistry ScienceTaskRegistry() {
+  TaskRegistry registry = DefaultTaskRegistry();
+  RegisterScienceKinds(registry);
+  return registry;
+}
+
 }  // namespace
 
 std::vector<Command> TorchCommands() {
   std::vector<Command> commands = TorchCommandNames();
+  commands.push_back(MakeWorkerCommand(ScienceTaskRegistry));
   for (Command& command : commands) {
     if (command.name == "forward") command.run = RunForward;
     if (command.name == "generate") command.run = RunGenerate;

@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "coordinator/result_tables.h"
+#include "coordinator/task_inputs.h"
 #include "emoscope_version.h"
 #include "jobs/campaign.h"
 #include "jobs/campaign_control.h"
@@ -520,7 +521,19 @@ class Coordinator::Impl {
                                {"attempt", lease.attempt},
                                {"params", nlohmann::json::parse(task->params, nullptr, false)}};
         if (!task->model_checksum.empty()) body["model"] = {{"path", task->model_path}, {"checksum", task->model_checksum}};
+        std::vector<zmq::message_t> input_blobs;
+        if (body["params"].is_object() && body["params"].contains("inputs")) {
+          // Results of the tasks it depends on (coordinator/task_inputs.h). A bad spec fails the
+          // task on the worker, through the usual failure path, instead of stalling the queue.
+          try {
+            body["inputs"] = LoadTaskInputs(db_, result_tables_, task->id, body["params"]["inputs"], &input_blobs);
+          } catch (const std::exception& error) {
+            body["inputs_error"] = error.what();
+            input_blobs.clear();
+          }
+        }
         Message message(MessageType::kTask, std::move(body));
+        message.blobs = std::move(input_blobs);
         leases_[task->id] = lease;
         worker.leases.insert(task->id);
         PendingOp op;

@@ -34,6 +34,10 @@ class ResultTables {
   void Insert(int64_t task_id, const nlohmann::json& rows, const std::vector<zmq::message_t>& blobs);
 
   bool Knows(const std::string& table) const { return columns_.count(table) > 0; }
+  bool HasColumn(const std::string& table, const std::string& column) const {
+    auto found = columns_.find(table);
+    return found != columns_.end() && found->second.count(column) > 0;
+  }
 
  private:
   Statement& InsertStatement(const std::string& table, const std::vector<std::string>& columns);

@@ -2,13 +2,17 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <regex>
 #include <set>
 
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
+#include "jobs/science_spec.h"
 #include "jobs/test_kinds.h"
+#include "models/checkpoint/model_config.h"
+#include "models/checkpoint/safetensors.h"
 
 namespace emoscope {
 namespace {
@@ -143,15 +147,40 @@ class Parser {
     model.name = Name(node["name"], field + ".name");
     if (!node["path"]) FailAt(node, field + ".path", "is required");
     model.path = String(node["path"], field + ".path");
+    // Relative paths are relative to the campaign file; workers get absolute ones.
+    if (!model.path.empty() && model.path[0] != '/') {
+      const size_t slash = file_.rfind('/');
+      const std::string base = slash == std::string::npos ? "." : file_.substr(0, slash);
+      std::error_code ignored;
+      const auto absolute = std::filesystem::weakly_canonical(std::filesystem::absolute(JoinPath(base, model.path)), ignored);
+      if (!absolute.empty()) model.path = absolute.string();
+    }
     if (node["checksum"]) {
       model.checksum = String(node["checksum"], field + ".checksum");
       if (!std::regex_match(model.checksum, std::regex("[0-9a-f]{64}"))) {
         FailAt(node["checksum"], field + ".checksum", "must be 64 lower-case hex digits (sha256)");
       }
+    } else if (IsDirectory(model.path) && FileExists(JoinPath(model.path, "config.json"))) {
+      // A Hugging Face model folder: the checksum of its weights (models/checkpoint/safetensors.h).
+      try {
+        model.checksum = WeightsChecksum(model.path);
+      } catch (const Error& error) {
+        FailAt(node["path"], field + ".path", error.what());
+      }
     } else if (FileExists(model.path) && !IsDirectory(model.path)) {
       model.checksum = Sha256File(model.path);
     } else {
-      FailAt(node, field + ".checksum", "is required unless path names a weights file to hash");
+      FailAt(node, field + ".checksum", "is required unless path names a model folder or a weights file to hash");
+    }
+    if (IsDirectory(model.path) && FileExists(JoinPath(model.path, "config.json"))) {
+      try {
+        const ModelConfig config = LoadModelConfig(model.path);
+        model.architecture = ArchitectureName(config.arch);
+        model.layers = config.num_layers;
+        model.parameters = config.ParameterCount();
+      } catch (const Error& error) {
+        FailAt(node["path"], field + ".path", error.what());
+      }
     }
     if (node["architecture"]) model.architecture = String(node["architecture"], field + ".architecture");
     if (node["layers"]) model.layers = Int(node["layers"], field + ".layers", 1, 100000);
@@ -180,7 +209,8 @@ Campaign ParseCampaign(const std::string& text, const std::string& file) {
   }
   Parser parser(file);
   if (!root.IsMap()) Fail("{}:1: a campaign file must be a mapping with a 'campaign' field", file);
-  parser.CheckKeys(root, "campaign file", {"campaign", "priority", "max_attempts", "models", "test_tasks", "tasks"});
+  parser.CheckKeys(root, "campaign file",
+                   {"campaign", "priority", "max_attempts", "models", "test_tasks", "tasks", "science"});
   Campaign campaign;
   campaign.file = file;
   campaign.spec_text = text;
@@ -224,7 +254,10 @@ Campaign ParseCampaign(const std::string& text, const std::string& file) {
       campaign.entries.push_back(std::move(entry));
     }
   }
-  if (campaign.entries.empty()) parser.FailAt(root, "test_tasks", "a campaign needs at least one task (test_tasks or tasks)");
+  if (root["science"]) ExpandScience(root["science"], file, &campaign);
+  if (campaign.entries.empty()) {
+    parser.FailAt(root, "test_tasks", "a campaign needs at least one task (science, test_tasks or tasks)");
+  }
   if (campaign.TaskCount() > kMaxCampaignTasks) {
     parser.FailAt(root, "campaign", fmt::format("expands to {} tasks, more than the limit {}", campaign.TaskCount(), kMaxCampaignTasks));
   }

@@ -167,6 +167,19 @@ std::string Statement::ColumnText(int index) const {
   return text != nullptr ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, index))) : std::string();
 }
 bool Statement::ColumnIsNull(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }
+std::string Statement::ColumnBlob(int index) const {
+  const void* data = sqlite3_column_blob(stmt_, index);
+  const int size = sqlite3_column_bytes(stmt_, index);
+  return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+std::string Statement::ColumnName(int index) const {
+  const char* name = sqlite3_column_name(stmt_, index);
+  return name == nullptr ? std::string() : std::string(name);
+}
+
+int Statement::ColumnType(int index) const { return sqlite3_column_type(stmt_, index); }
+
 int Statement::ColumnCount() const { return sqlite3_column_count(stmt_); }
 
 Transaction::Transaction(Database& db) : db_(db) { db_.Exec("BEGIN IMMEDIATE"); }

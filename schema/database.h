@@ -75,6 +75,9 @@ class Statement {
   double ColumnDouble(int index) const;
   std::string ColumnText(int index) const;
   bool ColumnIsNull(int index) const;
+  std::string ColumnBlob(int index) const;
+  std::string ColumnName(int index) const;
+  int ColumnType(int index) const;  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL
   int ColumnCount() const;
 
  private:

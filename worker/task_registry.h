@@ -38,6 +38,10 @@ struct TaskContext {
   std::string worker;                        // this worker's identity
   ModelCache* models = nullptr;              // shared by the worker's tasks; thread-safe
   const std::atomic<bool>* cancel = nullptr;  // set when the lease was revoked; check it in long loops
+  // Results of the tasks this one depends on, when its params ask for them (coordinator/
+  // task_inputs.h): {"<table>": [rows]}, BLOB values as {"$blob": i} into input_blobs.
+  nlohmann::json inputs = nlohmann::json::object();
+  std::vector<std::string> input_blobs;
   // Reports the fraction done (0..1); the worker sends the latest value with its next heartbeat.
   // Cheap and thread-safe: call it as often as convenient.
   std::function<void(double)> progress = [](double) {};

@@ -30,6 +30,7 @@ extern "C" void OnDrainSignal(int signal_number) { g_drain_signal.store(signal_n
 
 struct Job {
   TaskContext context;
+  std::string inputs_error;  // the coordinator could not gather the task's inputs
   std::shared_ptr<std::atomic<bool>> cancel;
 };
 
@@ -144,6 +145,7 @@ class Executor {
     const TaskFunction* function = registry_.Find(job.context.kind);
     try {
       if (function == nullptr) throw TaskFailed("task kind '" + job.context.kind + "' is not known to this worker", true);
+      if (!job.inputs_error.empty()) throw TaskFailed("inputs: " + job.inputs_error, /*retryable=*/false);
       completion.output = (*function)(job.context);
       completion.ok = true;
     } catch (const TaskFailed& failure) {
@@ -356,6 +358,11 @@ class WorkerLoop {
     job.context.attempt = message.body.value("attempt", int64_t{1});
     job.context.kind = RequireString(message, "kind");
     job.context.params = message.body.value("params", nlohmann::json::object());
+    job.context.inputs = message.body.value("inputs", nlohmann::json::object());
+    job.inputs_error = message.body.value("inputs_error", "");
+    for (const zmq::message_t& blob : message.blobs) {
+      job.context.input_blobs.emplace_back(static_cast<const char*>(blob.data()), blob.size());
+    }
     if (auto model = message.body.find("model"); model != message.body.end() && model->is_object()) {
       job.context.model = ModelRef{model->value("path", ""), model->value("checksum", "")};
     }
