@@ -1,0 +1,95 @@
+// A science campaign on tiny checkpoints of two architectures, run through the real coordinator
+// and workers: it fills every result table, and a second run on CPU gives identical numbers.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/file_util.h"
+#include "tests/support/test_support.h"
+
+namespace {
+
+using emoscope::testing::ProgramPath;
+using emoscope::testing::RunCommand;
+using emoscope::testing::ShellQuote;
+
+const char* const kResultTables[] = {"task_runs", "samples", "sample_activations", "activation_means",
+                                     "emotion_vectors", "layer_metrics", "steering_generations",
+                                     "steering_scenarios"};
+
+// Every row of a result table as text, keyed by (task key, primary-key-ish columns), with the
+// columns that legitimately differ between runs (timings, worker identity) left out.
+std::vector<std::string> TableRows(const std::string& db_path, const std::string& table) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  // Task ids differ between databases; task keys (content hashes) do not.
+  const std::string sql = "SELECT hex(t.task_key), r.* FROM \"" + table + "\" r JOIN tasks t ON t.id = r.task_id";
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  std::vector<std::string> rows;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::string row;
+    for (int column = 0; column < sqlite3_column_count(stmt); ++column) {
+      const std::string name = sqlite3_column_name(stmt, column);
+      if (name == "task_id" || name == "elapsed_ms" || name == "worker") continue;
+      const void* bytes = sqlite3_column_blob(stmt, column);
+      const int size = sqlite3_column_bytes(stmt, column);
+      row += name + "=" + (bytes ? std::string(static_cast<const char*>(bytes), static_cast<size_t>(size)) : "NULL") + "|";
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("a science campaign over two architectures fills every result table, identically twice",
+          "[science][campaign][slow]") {
+  emoscope::testing::TempDir dir;
+  const std::string emoscope = ShellQuote(ProgramPath("emoscope"));
+  REQUIRE(RunCommand(emoscope + " model init --arch gpt2 --layers 3 --hidden 32 --heads 4 --merges 60 --out " +
+                     ShellQuote(dir.File("gpt2"))).exit_code == 0);
+  REQUIRE(RunCommand(emoscope + " model init --arch qwen2 --layers 2 --hidden 32 --heads 4 --kv-heads 2 --merges 60 --out " +
+                     ShellQuote(dir.File("qwen2"))).exit_code == 0);
+  emoscope::WriteFileAtomic(dir.File("c.yaml"), R"(campaign: twice
+models:
+  - {name: gpt2, path: gpt2}
+  - {name: qwen2, path: qwen2}
+science:
+  emotions: [joy, fear, anger]
+  per_emotion: 4
+  prompts_per_emotion: 2
+  generations_per_prompt: 2
+  neutral: 6
+  shards: 2
+  generation: {max_new_tokens: 6}
+  steering:
+    layers: [peak, 1]
+    emotions: [joy]
+    coefficients: [3, 6]
+    prompts: 2
+    seeds: [0, 1]
+    judge: lexicon
+    generation: {max_new_tokens: 6}
+)");
+  for (const char* db : {"a.db", "b.db"}) {
+    const auto run = RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 2 --db " +
+                                ShellQuote(dir.File(db)));
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+  }
+  for (const char* table : kResultTables) {
+    INFO("table " << table);
+    const auto a = TableRows(dir.File("a.db"), table);
+    const auto b = TableRows(dir.File("b.db"), table);
+    CHECK_FALSE(a.empty());
+    CHECK(a == b);
+  }
+}
