@@ -11,11 +11,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 
@@ -35,8 +34,8 @@ struct TaskContext {
   std::string kind;
   nlohmann::json params;
   std::optional<ModelRef> model;
-  std::string worker;                        // this worker's identity
-  ModelCache* models = nullptr;              // shared by the worker's tasks; thread-safe
+  std::string worker;                         // this worker's identity
+  ModelCache* models = nullptr;               // shared by the worker's tasks; thread-safe
   const std::atomic<bool>* cancel = nullptr;  // set when the lease was revoked; check it in long loops
   // Reports the fraction done (0..1); the worker sends the latest value with its next heartbeat.
   // Cheap and thread-safe: call it as often as convenient.
