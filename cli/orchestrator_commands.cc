@@ -2,6 +2,7 @@
 // 3 run finished with failed tasks, 130 run interrupted (run it again to resume).
 #include "cli/orchestrator_commands.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -10,10 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <thread>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/args.h"
 #include "common/error.h"
@@ -64,7 +63,8 @@ void AddCoordinatorOptions(ArgParser& parser) {
 
 int PositiveInt(const ParsedArgs& args, const std::string& name, int64_t min) {
   const int64_t value = args.GetInt(name);
-  if (value < min || value > 1'000'000'000) throw UsageError(fmt::format("option --{}: {} is out of range", name, value));
+  if (value < min || value > 1'000'000'000)
+    throw UsageError(fmt::format("option --{}: {} is out of range", name, value));
   return static_cast<int>(value);
 }
 
@@ -77,7 +77,8 @@ CoordinatorOptions ReadCoordinatorOptions(const ParsedArgs& args) {
   options.batch_max = PositiveInt(args, "batch-max", 1);
   options.batch_delay_ms = PositiveInt(args, "batch-delay-ms", 0);
   const std::string sync = args.Get("sync");
-  if (sync != "normal" && sync != "full") throw UsageError("option --sync: want normal or full, got '" + sync + "'");
+  if (sync != "normal" && sync != "full")
+    throw UsageError("option --sync: want normal or full, got '" + sync + "'");
   options.sync_full = sync == "full";
   return options;
 }
@@ -184,7 +185,8 @@ int SubmitCommand(const std::vector<std::string>& argv) {
       return nlohmann::json{{"campaign", campaign.name}, {"total", stats.total}, {"added", stats.added}};
     });
   }
-  std::printf("campaign %s: %lld tasks, %lld new\n", campaign.name.c_str(), static_cast<long long>(reply.value("total", int64_t{0})),
+  std::printf("campaign %s: %lld tasks, %lld new\n", campaign.name.c_str(),
+              static_cast<long long>(reply.value("total", int64_t{0})),
               static_cast<long long>(reply.value("added", int64_t{0})));
   return kExitOk;
 }
@@ -204,23 +206,27 @@ int CampaignOpCommand(CampaignOp op, const std::vector<std::string>& argv) {
                : WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), [&](Database& db) {
                    return nlohmann::json{{"changed", ApplyCampaignOp(db, campaign, op)}};
                  });
-  std::printf("%s %s: %lld tasks changed\n", name.c_str(), campaign.c_str(), static_cast<long long>(reply.value("changed", int64_t{0})));
+  std::printf("%s %s: %lld tasks changed\n", name.c_str(), campaign.c_str(),
+              static_cast<long long>(reply.value("changed", int64_t{0})));
   return kExitOk;
 }
 
 // ---- status ----
 
 nlohmann::json StatusJson(const CampaignStatus& status) {
-  nlohmann::json out = {{"campaign", status.name}, {"state", status.state},   {"priority", status.priority},
-                        {"total", status.total},   {"done", status.done},     {"failed", status.failed},
-                        {"running", status.running}, {"queued", status.queued}, {"blocked", status.blocked},
-                        {"cancelled", status.cancelled}};
+  nlohmann::json out = {{"campaign", status.name},     {"state", status.state},
+                        {"priority", status.priority}, {"total", status.total},
+                        {"done", status.done},         {"failed", status.failed},
+                        {"running", status.running},   {"queued", status.queued},
+                        {"blocked", status.blocked},   {"cancelled", status.cancelled}};
   // Throughput over the campaign's busy span: first lease granted to last task finished.
-  if (status.first_started_at && status.last_finished_at && *status.last_finished_at > *status.first_started_at) {
+  if (status.first_started_at && status.last_finished_at &&
+      *status.last_finished_at > *status.first_started_at) {
     const int64_t span_ms = *status.last_finished_at - *status.first_started_at;
     out["first_started_at_ms"] = *status.first_started_at;
     out["last_finished_at_ms"] = *status.last_finished_at;
-    out["tasks_per_s"] = static_cast<double>(status.done + status.failed) * 1000.0 / static_cast<double>(span_ms);
+    out["tasks_per_s"] =
+        static_cast<double>(status.done + status.failed) * 1000.0 / static_cast<double>(span_ms);
   }
   return out;
 }
@@ -228,21 +234,26 @@ nlohmann::json StatusJson(const CampaignStatus& status) {
 std::string StatusLine(const CampaignStatus& status) {
   constexpr int kWidth = 30;
   const int64_t finished = status.done + status.failed + status.cancelled;
-  const double fraction = status.total > 0 ? static_cast<double>(finished) / static_cast<double>(status.total) : 1.0;
+  const double fraction =
+      status.total > 0 ? static_cast<double>(finished) / static_cast<double>(status.total) : 1.0;
   const int filled = static_cast<int>(fraction * kWidth);
-  std::string bar = std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(kWidth - filled), '.');
+  std::string bar =
+      std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(kWidth - filled), '.');
   std::string rate = "-";
   std::string eta = "-";
-  if (status.first_started_at && status.last_finished_at && *status.last_finished_at > *status.first_started_at) {
+  if (status.first_started_at && status.last_finished_at &&
+      *status.last_finished_at > *status.first_started_at) {
     const double seconds = static_cast<double>(*status.last_finished_at - *status.first_started_at) / 1000.0;
     const double per_second = static_cast<double>(finished) / seconds;
     rate = fmt::format("{:.1f}/s", per_second);
-    if (per_second > 0 && !status.Finished()) eta = FormatDuration(static_cast<double>(status.total - finished) / per_second);
+    if (per_second > 0 && !status.Finished())
+      eta = FormatDuration(static_cast<double>(status.total - finished) / per_second);
   }
-  return fmt::format("{:<24} [{}] {:5.1f}%  {} done, {} failed, {} running, {} queued{}{}  rate {}  ETA {}  ({})",
-                     status.name, bar, fraction * 100, status.done, status.failed, status.running, status.queued,
-                     status.blocked > 0 ? fmt::format(" ({} blocked)", status.blocked) : "",
-                     status.cancelled > 0 ? fmt::format(", {} cancelled", status.cancelled) : "", rate, eta, status.state);
+  return fmt::format(
+      "{:<24} [{}] {:5.1f}%  {} done, {} failed, {} running, {} queued{}{}  rate {}  ETA {}  ({})",
+      status.name, bar, fraction * 100, status.done, status.failed, status.running, status.queued,
+      status.blocked > 0 ? fmt::format(" ({} blocked)", status.blocked) : "",
+      status.cancelled > 0 ? fmt::format(", {} cancelled", status.cancelled) : "", rate, eta, status.state);
 }
 
 int StatusCommand(const std::vector<std::string>& argv) {
@@ -336,9 +347,16 @@ int RunCommand(const std::vector<std::string>& argv) {
     }
   });
 
-  const std::vector<std::string> worker_words = {
-      JoinPath(ExecutableDir(), "emoscope"), "--log-level", "warn", "worker", "--connect", coordinator.endpoint(),
-      "--slots", args.Get("slots"), "--prefetch", args.Get("prefetch")};
+  const std::vector<std::string> worker_words = {JoinPath(ExecutableDir(), "emoscope"),
+                                                 "--log-level",
+                                                 "warn",
+                                                 "worker",
+                                                 "--connect",
+                                                 coordinator.endpoint(),
+                                                 "--slots",
+                                                 args.Get("slots"),
+                                                 "--prefetch",
+                                                 args.Get("prefetch")};
   std::vector<pid_t> pids;
   for (int index = 0; index < workers; ++index) pids.push_back(SpawnWorker(worker_words));
 
@@ -347,8 +365,15 @@ int RunCommand(const std::vector<std::string>& argv) {
   int exit_code = kExitOk;
   {
     ProgressBar bar(campaign.name, status.total, "tasks");
+    auto poll_interval = std::chrono::milliseconds(200);
     while (true) {
+      const auto query_start = std::chrono::steady_clock::now();
       status = QueryCampaignStatus(reader, campaign.name).front();
+      // Counting a million-task campaign takes a while: poll at most a third of the time, so the
+      // progress display never competes with the coordinator for the CPU.
+      const auto query_time = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - query_start);
+      poll_interval = std::max(std::chrono::milliseconds(200), 2 * query_time);
       bar.SetSuffix(fmt::format("{} failed, {} running", status.failed, status.running));
       bar.Set(status.done + status.failed + status.cancelled);
       if (status.Finished()) break;
@@ -371,7 +396,7 @@ int RunCommand(const std::vector<std::string>& argv) {
                                               : fmt::format("exit {}", WEXITSTATUS(wait_status)));
         pid = SpawnWorker(worker_words);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      std::this_thread::sleep_for(poll_interval);
     }
     bar.Finish();
   }
@@ -406,8 +431,9 @@ int RunCommand(const std::vector<std::string>& argv) {
 }  // namespace
 
 Command MakeWorkerCommand(std::function<TaskRegistry()> make_registry) {
-  return {"worker", "run tasks for a coordinator",
-          [make_registry](const std::vector<std::string>& args) { return WorkerCommand(args, make_registry); }};
+  return {"worker", "run tasks for a coordinator", [make_registry](const std::vector<std::string>& args) {
+            return WorkerCommand(args, make_registry);
+          }};
 }
 
 std::vector<Command> OrchestratorCommands() {
@@ -417,8 +443,10 @@ std::vector<Command> OrchestratorCommands() {
   commands.push_back({"submit", "add a campaign file's tasks to a database", SubmitCommand});
   commands.push_back({"status", "campaign progress (--json for scripts)", StatusCommand});
   commands.push_back({"run", "run a campaign with local workers to its end (resumable)", RunCommand});
-  for (const CampaignOp op : {CampaignOp::kPause, CampaignOp::kResume, CampaignOp::kCancel, CampaignOp::kRetry}) {
-    const char* summaries[] = {"stop dispatching a campaign's tasks", "dispatch a paused or cancelled campaign again",
+  for (const CampaignOp op :
+       {CampaignOp::kPause, CampaignOp::kResume, CampaignOp::kCancel, CampaignOp::kRetry}) {
+    const char* summaries[] = {"stop dispatching a campaign's tasks",
+                               "dispatch a paused or cancelled campaign again",
                                "cancel a campaign's queued tasks", "queue a campaign's failed tasks again"};
     commands.push_back({CampaignOpName(op), summaries[static_cast<int>(op)],
                         [op](const std::vector<std::string>& args) { return CampaignOpCommand(op, args); }});

@@ -2,9 +2,8 @@
 // request, one reply. Used by the CLI when a coordinator serves the database.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace emoscope {
 

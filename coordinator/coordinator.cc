@@ -10,7 +10,6 @@
 #include <set>
 #include <unordered_map>
 #include <vector>
-
 #include <zmq_addon.hpp>
 
 #include "common/error.h"
@@ -47,7 +46,7 @@ struct ReadyTask {
 
 struct Lease {
   int64_t epoch = 0;
-  std::string worker;      // routing id of the holder
+  std::string worker;  // routing id of the holder
   int64_t attempt = 0;
   int64_t deadline = 0;    // only for recovered leases not yet re-adopted
   bool recovered = false;  // from a previous coordinator run, waiting for its worker's hello
@@ -125,12 +124,14 @@ class Coordinator::Impl {
     while (!stop_.load()) {
       const int64_t now = NowMs();
       int64_t timeout = std::min<int64_t>(next_heartbeat - now, 100);
-      if (!pending_.empty()) timeout = std::min<int64_t>(timeout, batch_started_ + options_.batch_delay_ms - now);
+      if (!pending_.empty())
+        timeout = std::min<int64_t>(timeout, batch_started_ + options_.batch_delay_ms - now);
       std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
       PollIgnoringSignals(items, std::chrono::milliseconds(std::max<int64_t>(timeout, 0)));
       for (int count = 0; count < kMaxMessagesPerTurn; ++count) {
         std::vector<zmq::message_t> frames;
-        const auto received = zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait);
+        const auto received =
+            zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait);
         if (!received) break;
         HandleFrames(frames);
       }
@@ -146,43 +147,53 @@ class Coordinator::Impl {
       }
     }
     Flush();
-    spdlog::info("coordinator stopped: {} dispatched, {} results, {} refused, {} malformed", stats_.dispatched,
-                 stats_.results, stats_.refused, stats_.malformed);
+    spdlog::info("coordinator stopped: {} dispatched, {} results, {} refused, {} malformed",
+                 stats_.dispatched, stats_.results, stats_.refused, stats_.malformed);
   }
 
  private:
   void PrepareStatements() {
     dispatch_ = std::make_unique<Statement>(
-        db_, "UPDATE tasks SET state = 'running', lease_epoch = ?2, worker = ?3, lease_deadline = ?4, "
-             "attempts = attempts + 1, started_at = coalesce(started_at, ?5) WHERE id = ?1 AND state = 'queued'");
+        db_,
+        "UPDATE tasks SET state = 'running', lease_epoch = ?2, worker = ?3, lease_deadline = ?4, "
+        "attempts = attempts + 1, started_at = coalesce(started_at, ?5) WHERE id = ?1 AND state = 'queued'");
     complete_ = std::make_unique<Statement>(
-        db_, "UPDATE tasks SET state = 'done', finished_at = ?3, lease_deadline = NULL, error = NULL "
-             "WHERE id = ?1 AND lease_epoch = ?2 AND state = 'running'");
-    has_dependents_ = std::make_unique<Statement>(db_, "SELECT 1 FROM task_deps WHERE depends_on = ? LIMIT 1");
+        db_,
+        "UPDATE tasks SET state = 'done', finished_at = ?3, lease_deadline = NULL, error = NULL "
+        "WHERE id = ?1 AND lease_epoch = ?2 AND state = 'running'");
+    has_dependents_ =
+        std::make_unique<Statement>(db_, "SELECT 1 FROM task_deps WHERE depends_on = ? LIMIT 1");
     unblock_ = std::make_unique<Statement>(
-        db_, "UPDATE tasks SET state = 'queued' WHERE state = 'blocked' AND id IN "
-             "(SELECT task_id FROM task_deps WHERE depends_on = ?1) AND NOT EXISTS (SELECT 1 FROM task_deps d "
-             "JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = tasks.id AND t.state != 'done')");
+        db_,
+        "UPDATE tasks SET state = 'queued' WHERE state = 'blocked' AND id IN "
+        "(SELECT task_id FROM task_deps WHERE depends_on = ?1) AND NOT EXISTS (SELECT 1 FROM task_deps d "
+        "JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = tasks.id AND t.state != 'done')");
     cascade_ = std::make_unique<Statement>(
-        db_, "WITH RECURSIVE dependents(id) AS (SELECT task_id FROM task_deps WHERE depends_on = ?1 UNION "
-             "SELECT d.task_id FROM task_deps d JOIN dependents ON d.depends_on = dependents.id) "
-             "UPDATE tasks SET state = 'failed', finished_at = ?2, error = 'dependency ' || ?1 || ' failed' "
-             "WHERE id IN dependents AND state = 'blocked'");
+        db_,
+        "WITH RECURSIVE dependents(id) AS (SELECT task_id FROM task_deps WHERE depends_on = ?1 UNION "
+        "SELECT d.task_id FROM task_deps d JOIN dependents ON d.depends_on = dependents.id) "
+        "UPDATE tasks SET state = 'failed', finished_at = ?2, error = 'dependency ' || ?1 || ' failed' "
+        "WHERE id IN dependents AND state = 'blocked'");
     lease_row_ = std::make_unique<Statement>(
-        db_, "SELECT t.attempts, t.max_attempts, c.state FROM tasks t JOIN campaigns c ON c.id = t.campaign_id "
-             "WHERE t.id = ?1 AND t.lease_epoch = ?2 AND t.state = 'running'");
-    fail_ = std::make_unique<Statement>(
-        db_, "UPDATE tasks SET state = 'failed', finished_at = ?2, lease_deadline = NULL, error = ?3 WHERE id = ?1");
+        db_,
+        "SELECT t.attempts, t.max_attempts, c.state FROM tasks t JOIN campaigns c ON c.id = t.campaign_id "
+        "WHERE t.id = ?1 AND t.lease_epoch = ?2 AND t.state = 'running'");
+    fail_ = std::make_unique<Statement>(db_,
+                                        "UPDATE tasks SET state = 'failed', finished_at = ?2, lease_deadline "
+                                        "= NULL, error = ?3 WHERE id = ?1");
     requeue_ = std::make_unique<Statement>(
-        db_, "UPDATE tasks SET state = CASE WHEN ?5 = 'cancelled' THEN 'cancelled' ELSE 'queued' END, "
-             "not_before = ?2, error = ?3, lease_deadline = NULL, attempts = max(attempts - ?4, 0) WHERE id = ?1");
+        db_,
+        "UPDATE tasks SET state = CASE WHEN ?5 = 'cancelled' THEN 'cancelled' ELSE 'queued' END, "
+        "not_before = ?2, error = ?3, lease_deadline = NULL, attempts = max(attempts - ?4, 0) WHERE id = ?1");
     event_ = std::make_unique<Statement>(
         db_, "INSERT INTO events (at, kind, task_id, worker, epoch, detail) VALUES (?, ?, ?, ?, ?, ?)");
     worker_upsert_ = std::make_unique<Statement>(
-        db_, "INSERT INTO workers (identity, host, pid, device, memory_bytes, slots, versions, loaded_models, "
-             "connected_at, last_heartbeat, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 'connected') "
-             "ON CONFLICT (identity) DO UPDATE SET host = ?2, pid = ?3, device = ?4, memory_bytes = ?5, slots = ?6, "
-             "versions = ?7, loaded_models = ?8, connected_at = ?9, last_heartbeat = ?9, state = 'connected'");
+        db_,
+        "INSERT INTO workers (identity, host, pid, device, memory_bytes, slots, versions, loaded_models, "
+        "connected_at, last_heartbeat, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 'connected') "
+        "ON CONFLICT (identity) DO UPDATE SET host = ?2, pid = ?3, device = ?4, memory_bytes = ?5, slots = "
+        "?6, "
+        "versions = ?7, loaded_models = ?8, connected_at = ?9, last_heartbeat = ?9, state = 'connected'");
     worker_seen_ = std::make_unique<Statement>(
         db_, "UPDATE workers SET last_heartbeat = ?2, state = ?3 WHERE identity = ?1");
     task_state_ = std::make_unique<Statement>(db_, "SELECT state, lease_epoch FROM tasks WHERE id = ?");
@@ -194,12 +205,15 @@ class Coordinator::Impl {
     Transaction transaction(db_);
     Statement read = db_.Prepare("SELECT value FROM meta WHERE key = 'coordinator_run'");
     run_ = read.Step() ? std::stoll(read.ColumnText(0)) + 1 : 1;
-    db_.Prepare("INSERT INTO meta (key, value) VALUES ('coordinator_run', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    db_.Prepare(
+           "INSERT INTO meta (key, value) VALUES ('coordinator_run', ?) ON CONFLICT (key) DO UPDATE SET "
+           "value = excluded.value")
         .Bind(1, std::to_string(run_))
         .Run();
     next_epoch_ = run_ << 32;
     db_.Exec("UPDATE workers SET state = 'lost' WHERE state = 'connected'");
-    Statement running = db_.Prepare("SELECT id, lease_epoch, coalesce(worker, ''), attempts FROM tasks WHERE state = 'running'");
+    Statement running = db_.Prepare(
+        "SELECT id, lease_epoch, coalesce(worker, ''), attempts FROM tasks WHERE state = 'running'");
     const int64_t deadline = NowMs() + options_.lease_ms;
     while (running.Step()) {
       Lease lease;
@@ -211,7 +225,9 @@ class Coordinator::Impl {
       leases_[running.ColumnInt(0)] = lease;
     }
     transaction.Commit();
-    if (!leases_.empty()) spdlog::info("recovered {} leases of the previous run; waiting {} ms for their workers", leases_.size(), options_.lease_ms);
+    if (!leases_.empty())
+      spdlog::info("recovered {} leases of the previous run; waiting {} ms for their workers", leases_.size(),
+                   options_.lease_ms);
   }
 
   // ---- inbound ----
@@ -260,7 +276,8 @@ class Coordinator::Impl {
         const int64_t task_id = RequireInt(message, "task_id");
         const int64_t epoch = RequireInt(message, "epoch");
         auto lease = leases_.find(task_id);
-        if (lease == leases_.end() || lease->second.epoch != epoch) RefuseOrConfirm(peer, message.type, task_id, epoch);
+        if (lease == leases_.end() || lease->second.epoch != epoch)
+          RefuseOrConfirm(peer, message.type, task_id, epoch);
       }
       if (message.type != MessageType::kBye) {
         Message reset(MessageType::kReset, nlohmann::json::object());
@@ -269,7 +286,8 @@ class Coordinator::Impl {
       return;
     }
     worker->second.last_seen = NowMs();
-    if (auto models = message.body.find("loaded_models"); models != message.body.end() && models->is_array()) {
+    if (auto models = message.body.find("loaded_models");
+        models != message.body.end() && models->is_array()) {
       worker->second.loaded_models.clear();
       for (const auto& model : *models) {
         if (model.is_string()) worker->second.loaded_models.insert(model.get<std::string>());
@@ -291,7 +309,8 @@ class Coordinator::Impl {
         DropWorker(peer, /*lost=*/false);
         break;
       default:
-        throw ProtocolError(fmt::format("unexpected message type '{}' from a worker", MessageTypeName(message.type)));
+        throw ProtocolError(
+            fmt::format("unexpected message type '{}' from a worker", MessageTypeName(message.type)));
     }
   }
 
@@ -343,15 +362,16 @@ class Coordinator::Impl {
         ++it;
       }
     }
-    if (auto models = message.body.find("loaded_models"); models != message.body.end() && models->is_array()) {
+    if (auto models = message.body.find("loaded_models");
+        models != message.body.end() && models->is_array()) {
       for (const auto& model : *models) {
         if (model.is_string()) worker.loaded_models.insert(model.get<std::string>());
       }
     }
     pending_hellos_[peer] = message.body;
     MarkPending();
-    spdlog::info("worker {} joined (capacity {}, {} leases re-adopted, {} revoked)", Printable(peer), capacity,
-                 listed.size(), revoked.size());
+    spdlog::info("worker {} joined (capacity {}, {} leases re-adopted, {} revoked)", Printable(peer),
+                 capacity, listed.size(), revoked.size());
     Message welcome(MessageType::kWelcome, {{"heartbeat_ms", options_.heartbeat_ms},
                                             {"lease_ms", options_.lease_ms},
                                             {"coordinator_run", run_},
@@ -363,7 +383,8 @@ class Coordinator::Impl {
     const int64_t task_id = RequireInt(message, "task_id");
     const int64_t epoch = RequireInt(message, "epoch");
     auto lease = leases_.find(task_id);
-    const bool current = lease != leases_.end() && lease->second.epoch == epoch && lease->second.worker == peer;
+    const bool current =
+        lease != leases_.end() && lease->second.epoch == epoch && lease->second.worker == peer;
     if (!current) {
       RefuseOrConfirm(peer, message.type, task_id, epoch);
       return;
@@ -424,7 +445,8 @@ class Coordinator::Impl {
     Flush();
     try {
       if (op == "submit") {
-        const Campaign campaign = ParseCampaign(RequireString(message, "spec"), message.body.value("file", "campaign"));
+        const Campaign campaign =
+            ParseCampaign(RequireString(message, "spec"), message.body.value("file", "campaign"));
         const SubmitStats submitted = SubmitCampaign(db_, campaign, EMOSCOPE_CODE_VERSION);
         reply_body["campaign"] = campaign.name;
         reply_body["total"] = submitted.total;
@@ -459,10 +481,11 @@ class Coordinator::Impl {
     Flush();  // The query must see every dispatch so far.
     if (!refill_) {
       refill_ = std::make_unique<Statement>(
-          db_, "SELECT t.id, t.kind, t.params, coalesce(m.path, ''), coalesce(m.checksum, ''), t.attempts "
-               "FROM tasks t JOIN campaigns c ON c.id = t.campaign_id LEFT JOIN models m ON m.id = t.model_id "
-               "WHERE t.state = 'queued' AND t.not_before <= ?1 AND c.state = 'active' "
-               "ORDER BY t.priority DESC, t.id LIMIT ?2");
+          db_,
+          "SELECT t.id, t.kind, t.params, coalesce(m.path, ''), coalesce(m.checksum, ''), t.attempts "
+          "FROM tasks t JOIN campaigns c ON c.id = t.campaign_id LEFT JOIN models m ON m.id = t.model_id "
+          "WHERE t.state = 'queued' AND t.not_before <= ?1 AND c.state = 'active' "
+          "ORDER BY t.priority DESC, t.id LIMIT ?2");
     }
     refill_->Bind(1, now).Bind(2, options_.prefetch);
     while (refill_->Step()) {
@@ -504,7 +527,9 @@ class Coordinator::Impl {
       progress = false;
       for (const std::string& peer : peers) {
         auto found = workers_.find(peer);
-        if (found == workers_.end() || static_cast<int64_t>(found->second.leases.size()) >= found->second.capacity) continue;
+        if (found == workers_.end() ||
+            static_cast<int64_t>(found->second.leases.size()) >= found->second.capacity)
+          continue;
         std::optional<ReadyTask> task = Pick(peer);
         if (!task) {
           if (ready_.empty()) return;
@@ -583,7 +608,8 @@ class Coordinator::Impl {
         AddPending(std::move(op));
       }
     }
-    if (lost) spdlog::warn("worker {} lost ({} leases expired)", Printable(peer), worker->second.leases.size());
+    if (lost)
+      spdlog::warn("worker {} lost ({} leases expired)", Printable(peer), worker->second.leases.size());
     gone_workers_[peer] = lost ? "lost" : "gone";
     workers_.erase(worker);
     MarkPending();
@@ -600,7 +626,8 @@ class Coordinator::Impl {
     for (const auto& [task_id, lease] : leases_) {
       if (lease.recovered && now > lease.deadline) orphaned.push_back(task_id);
     }
-    for (const int64_t task_id : orphaned) ExpireLease(task_id, "its worker did not come back after a coordinator restart");
+    for (const int64_t task_id : orphaned)
+      ExpireLease(task_id, "its worker did not come back after a coordinator restart");
   }
 
   void SendHeartbeats() {
@@ -667,7 +694,8 @@ class Coordinator::Impl {
   }
 
   int64_t BackoffMs(int64_t attempts) {
-    const double base = options_.retry_base_ms * std::pow(2.0, static_cast<double>(std::max<int64_t>(attempts - 1, 0)));
+    const double base =
+        options_.retry_base_ms * std::pow(2.0, static_cast<double>(std::max<int64_t>(attempts - 1, 0)));
     const double capped = std::min<double>(base, options_.retry_max_ms);
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     return static_cast<int64_t>(capped * jitter(rng_));
@@ -685,7 +713,12 @@ class Coordinator::Impl {
     const std::string campaign_state = lease_row_->ColumnText(2);
     lease_row_->Reset();
     if (op.kind == OpKind::kReturn || op.recovered) {
-      requeue_->Bind(1, op.task_id).Bind(2, int64_t{0}).Bind(3, op.error).Bind(4, int64_t{1}).Bind(5, campaign_state).Run();
+      requeue_->Bind(1, op.task_id)
+          .Bind(2, int64_t{0})
+          .Bind(3, op.error)
+          .Bind(4, int64_t{1})
+          .Bind(5, campaign_state)
+          .Run();
       Event(now, "returned", op, op.error);
       return;
     }
@@ -695,8 +728,12 @@ class Coordinator::Impl {
       cascade_->Bind(1, op.task_id).Bind(2, now).Run();
       return;
     }
-    requeue_->Bind(1, op.task_id).Bind(2, now + BackoffMs(attempts)).Bind(3, op.error).Bind(4, int64_t{0})
-        .Bind(5, campaign_state).Run();
+    requeue_->Bind(1, op.task_id)
+        .Bind(2, now + BackoffMs(attempts))
+        .Bind(3, op.error)
+        .Bind(4, int64_t{0})
+        .Bind(5, campaign_state)
+        .Run();
     Event(now, op.kind == OpKind::kExpire ? "expired" : "retry", op, op.error);
   }
 
@@ -750,8 +787,14 @@ class Coordinator::Impl {
     for (PendingOp& op : ops) {
       switch (op.kind) {
         case OpKind::kDispatch:
-          dispatch_->Bind(1, op.task_id).Bind(2, op.epoch).Bind(3, Printable(op.worker)).Bind(4, now + options_.lease_ms).Bind(5, now).Run();
-          if (db_.Changes() != 1) spdlog::warn("task {} was dispatched but is not queued in the store", op.task_id);
+          dispatch_->Bind(1, op.task_id)
+              .Bind(2, op.epoch)
+              .Bind(3, Printable(op.worker))
+              .Bind(4, now + options_.lease_ms)
+              .Bind(5, now)
+              .Run();
+          if (db_.Changes() != 1)
+            spdlog::warn("task {} was dispatched but is not queued in the store", op.task_id);
           break;
         case OpKind::kResult:
           ApplyResult(now, op);
@@ -764,11 +807,13 @@ class Coordinator::Impl {
           break;
       }
     }
-    for (const PendingOp& op : refused_events_) Event(now, "refused", op, "outcome or lease claim for a lease that is not current");
+    for (const PendingOp& op : refused_events_)
+      Event(now, "refused", op, "outcome or lease claim for a lease that is not current");
     refused_events_.clear();
     for (const auto& [peer, hello] : pending_hellos_) {
       const nlohmann::json empty = nlohmann::json::object();
-      const nlohmann::json& info = hello.contains("info") && hello["info"].is_object() ? hello["info"] : empty;
+      const nlohmann::json& info =
+          hello.contains("info") && hello["info"].is_object() ? hello["info"] : empty;
       worker_upsert_->Bind(1, Printable(peer))
           .Bind(2, info.value("host", ""))
           .Bind(3, info.value("pid", int64_t{0}))
@@ -781,7 +826,8 @@ class Coordinator::Impl {
           .Run();
     }
     pending_hellos_.clear();
-    for (const auto& [peer, state] : gone_workers_) worker_seen_->Bind(1, Printable(peer)).Bind(2, now).Bind(3, state).Run();
+    for (const auto& [peer, state] : gone_workers_)
+      worker_seen_->Bind(1, Printable(peer)).Bind(2, now).Bind(3, state).Run();
     gone_workers_.clear();
     if (now - last_seen_write_ >= options_.heartbeat_ms) {
       for (const auto& [peer, worker] : workers_) {
@@ -821,8 +867,8 @@ class Coordinator::Impl {
   int64_t last_seen_write_ = 0;
   CoordinatorStats stats_;
 
-  std::unique_ptr<Statement> dispatch_, complete_, has_dependents_, unblock_, cascade_, lease_row_, fail_, requeue_,
-      event_, worker_upsert_, worker_seen_, task_state_, refill_;
+  std::unique_ptr<Statement> dispatch_, complete_, has_dependents_, unblock_, cascade_, lease_row_, fail_,
+      requeue_, event_, worker_upsert_, worker_seen_, task_state_, refill_;
 };
 
 Coordinator::Coordinator(const CoordinatorOptions& options) : impl_(std::make_unique<Impl>(options, stop_)) {}

@@ -44,11 +44,14 @@ DatabaseLock::~DatabaseLock() {
   if (fd_ >= 0) ::close(fd_);  // Closing releases the flock.
 }
 
-DatabaseLock::DatabaseLock(DatabaseLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
+DatabaseLock::DatabaseLock(DatabaseLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+  other.fd_ = -1;
+}
 
 void DatabaseLock::WriteEndpoint(const std::string& endpoint) {
   const std::string text = endpoint + "\n";
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+  if (::ftruncate(fd_, 0) != 0 ||
+      ::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
     Fail("{}: cannot write the coordinator endpoint: {}", path_, std::strerror(errno));
   }
 }

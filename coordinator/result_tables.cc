@@ -38,7 +38,8 @@ Statement& ResultTables::InsertStatement(const std::string& table, const std::ve
   return ref;
 }
 
-void ResultTables::Insert(int64_t task_id, const nlohmann::json& rows, const std::vector<zmq::message_t>& blobs) {
+void ResultTables::Insert(int64_t task_id, const nlohmann::json& rows,
+                          const std::vector<zmq::message_t>& blobs) {
   if (!rows.is_object()) Fail("result rows must be an object of tables");
   for (const auto& [table, table_rows] : rows.items()) {
     auto known = columns_.find(table);
@@ -49,8 +50,10 @@ void ResultTables::Insert(int64_t task_id, const nlohmann::json& rows, const std
       if (!row.is_object()) Fail("{}[{}]: a row must be an object", table, row_index);
       std::vector<std::string> columns;
       for (const auto& [column, value] : row.items()) {
-        if (column == "task_id") Fail("{}[{}].task_id: set by the coordinator, not the worker", table, row_index);
-        if (known->second.count(column) == 0) Fail("{}[{}].{}: unknown column", table, row_index, column.substr(0, 64));
+        if (column == "task_id")
+          Fail("{}[{}].task_id: set by the coordinator, not the worker", table, row_index);
+        if (known->second.count(column) == 0)
+          Fail("{}[{}].{}: unknown column", table, row_index, column.substr(0, 64));
         columns.push_back(column);
       }
       Statement& insert = InsertStatement(table, columns);
@@ -67,9 +70,11 @@ void ResultTables::Insert(int64_t task_id, const nlohmann::json& rows, const std
           insert.Bind(bind_index, static_cast<int64_t>(value.get<bool>()));
         } else if (value.is_null()) {
           insert.BindNull(bind_index);
-        } else if (value.is_object() && value.size() == 1 && value.contains("$blob") && value["$blob"].is_number_unsigned()) {
+        } else if (value.is_object() && value.size() == 1 && value.contains("$blob") &&
+                   value["$blob"].is_number_unsigned()) {
           const size_t blob = value["$blob"].get<size_t>();
-          if (blob >= blobs.size()) Fail("{}[{}].{}: blob {} does not exist ({} sent)", table, row_index, column, blob, blobs.size());
+          if (blob >= blobs.size())
+            Fail("{}[{}].{}: blob {} does not exist ({} sent)", table, row_index, column, blob, blobs.size());
           insert.BindBlob(bind_index, blobs[blob].data(), blobs[blob].size());
         } else {
           insert.Reset();

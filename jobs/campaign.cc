@@ -38,7 +38,8 @@ class Parser {
   std::string Name(const YAML::Node& node, const std::string& field) const {
     std::string value = String(node, field);
     if (!std::regex_match(value, kNamePattern)) {
-      FailAt(node, field, "'" + value + "' is not a valid name (letters, digits, '.', '_', '-'; at most 128)");
+      FailAt(node, field,
+             "'" + value + "' is not a valid name (letters, digits, '.', '_', '-'; at most 128)");
     }
     return value;
   }
@@ -46,14 +47,16 @@ class Parser {
   int64_t Int(const YAML::Node& node, const std::string& field, int64_t min, int64_t max) const {
     if (!node.IsScalar()) FailAt(node, field, "must be an integer");
     int64_t value = 0;
-    if (!YAML::convert<int64_t>::decode(node, value)) FailAt(node, field, "'" + node.Scalar() + "' is not an integer");
+    if (!YAML::convert<int64_t>::decode(node, value))
+      FailAt(node, field, "'" + node.Scalar() + "' is not an integer");
     if (value < min || value > max) {
       FailAt(node, field, fmt::format("{} is out of range [{}, {}]", value, min, max));
     }
     return value;
   }
 
-  void CheckKeys(const YAML::Node& map, const std::string& field, const std::set<std::string>& allowed) const {
+  void CheckKeys(const YAML::Node& map, const std::string& field,
+                 const std::set<std::string>& allowed) const {
     if (!map.IsMap()) FailAt(map, field, "must be a mapping");
     for (const auto& item : map) {
       const std::string key = item.first.Scalar();
@@ -86,7 +89,8 @@ class Parser {
       }
       case YAML::NodeType::Map: {
         nlohmann::json out = nlohmann::json::object();
-        for (const auto& item : node) out[item.first.Scalar()] = ToJson(item.second, field + "." + item.first.Scalar());
+        for (const auto& item : node)
+          out[item.first.Scalar()] = ToJson(item.second, field + "." + item.first.Scalar());
         return out;
       }
       default:
@@ -96,18 +100,21 @@ class Parser {
 
   TaskEntry Entry(const YAML::Node& node, const std::string& field, bool test_entry) const {
     const std::set<std::string> test_fields = {"kind", "count", "ms", "name", "after", "max_attempts"};
-    const std::set<std::string> task_fields = {"kind", "count", "params", "model", "name", "after", "max_attempts"};
+    const std::set<std::string> task_fields = {"kind", "count", "params",      "model",
+                                               "name", "after", "max_attempts"};
     CheckKeys(node, field, test_entry ? test_fields : task_fields);
     TaskEntry entry;
     entry.line = node.Mark().line + 1;
     if (!node["kind"]) FailAt(node, field + ".kind", "is required");
     entry.kind = Name(node["kind"], field + ".kind");
     if (test_entry && !IsTestKind(entry.kind)) {
-      FailAt(node["kind"], field + ".kind", "'" + entry.kind + "' is not a test kind (noop, sleep, fail, crash)");
+      FailAt(node["kind"], field + ".kind",
+             "'" + entry.kind + "' is not a test kind (noop, sleep, fail, crash)");
     }
     if (node["count"]) entry.count = Int(node["count"], field + ".count", 1, kMaxCampaignTasks);
     if (node["max_attempts"]) {
-      entry.max_attempts = static_cast<int>(Int(node["max_attempts"], field + ".max_attempts", 1, kMaxAttemptsLimit));
+      entry.max_attempts =
+          static_cast<int>(Int(node["max_attempts"], field + ".max_attempts", 1, kMaxAttemptsLimit));
     }
     if (node["name"]) entry.name = Name(node["name"], field + ".name");
     if (node["after"]) {
@@ -133,7 +140,8 @@ class Parser {
       if (node["params"]) {
         if (!node["params"].IsMap()) FailAt(node["params"], field + ".params", "must be a mapping");
         entry.params = ToJson(node["params"], field + ".params");
-        if (entry.params.contains("index")) FailAt(node["params"], field + ".params.index", "is reserved (the copy number)");
+        if (entry.params.contains("index"))
+          FailAt(node["params"], field + ".params.index", "is reserved (the copy number)");
       }
       if (node["model"]) entry.model = Name(node["model"], field + ".model");
     }
@@ -218,7 +226,8 @@ Campaign ParseCampaign(const std::string& text, const std::string& file) {
   campaign.name = parser.Name(root["campaign"], "campaign");
   if (root["priority"]) campaign.priority = parser.Int(root["priority"], "priority", -1000000, 1000000);
   if (root["max_attempts"]) {
-    campaign.max_attempts = static_cast<int>(parser.Int(root["max_attempts"], "max_attempts", 1, kMaxAttemptsLimit));
+    campaign.max_attempts =
+        static_cast<int>(parser.Int(root["max_attempts"], "max_attempts", 1, kMaxAttemptsLimit));
   }
   std::set<std::string> model_names;
   if (root["models"]) {
@@ -226,7 +235,8 @@ Campaign ParseCampaign(const std::string& text, const std::string& file) {
     for (size_t index = 0; index < root["models"].size(); ++index) {
       const std::string field = fmt::format("models[{}]", index);
       ModelSpec model = parser.Model(root["models"][index], field);
-      if (!model_names.insert(model.name).second) parser.FailAt(root["models"][index], field + ".name", "duplicate model name");
+      if (!model_names.insert(model.name).second)
+        parser.FailAt(root["models"][index], field + ".name", "duplicate model name");
       campaign.models.push_back(std::move(model));
     }
   }
@@ -239,7 +249,8 @@ Campaign ParseCampaign(const std::string& text, const std::string& file) {
       const std::string field = fmt::format("{}[{}]", list, index);
       TaskEntry entry = parser.Entry(entries[index], field, std::string(list) == "test_tasks");
       if (entry.model && model_names.count(*entry.model) == 0) {
-        parser.FailAt(entries[index]["model"], field + ".model", "'" + *entry.model + "' is not listed under models");
+        parser.FailAt(entries[index]["model"], field + ".model",
+                      "'" + *entry.model + "' is not listed under models");
       }
       for (size_t after_index = 0; after_index < entry.after.size(); ++after_index) {
         // Only earlier entries: keeps the graph acyclic by construction.
@@ -259,7 +270,9 @@ Campaign ParseCampaign(const std::string& text, const std::string& file) {
     parser.FailAt(root, "test_tasks", "a campaign needs at least one task (science, test_tasks or tasks)");
   }
   if (campaign.TaskCount() > kMaxCampaignTasks) {
-    parser.FailAt(root, "campaign", fmt::format("expands to {} tasks, more than the limit {}", campaign.TaskCount(), kMaxCampaignTasks));
+    parser.FailAt(
+        root, "campaign",
+        fmt::format("expands to {} tasks, more than the limit {}", campaign.TaskCount(), kMaxCampaignTasks));
   }
   return campaign;
 }

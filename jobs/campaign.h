@@ -17,11 +17,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace emoscope {
 
@@ -38,11 +37,11 @@ struct TaskEntry {
   std::string kind;
   int64_t count = 1;
   nlohmann::json params = nlohmann::json::object();  // without the per-copy "index"
-  std::optional<std::string> model;  // a ModelSpec name
-  std::optional<std::string> name;   // for `after:` references
-  std::vector<std::string> after;    // entry names this entry's tasks wait for
-  int max_attempts = 0;              // 0: the campaign's or the kind's default
-  int line = 0;                      // where the entry starts in the file (1-based)
+  std::optional<std::string> model;                  // a ModelSpec name
+  std::optional<std::string> name;                   // for `after:` references
+  std::vector<std::string> after;                    // entry names this entry's tasks wait for
+  int max_attempts = 0;                              // 0: the campaign's or the kind's default
+  int line = 0;                                      // where the entry starts in the file (1-based)
 };
 
 struct Campaign {
@@ -50,7 +49,7 @@ struct Campaign {
   std::string file;       // path it was read from (for messages)
   std::string spec_text;  // the file's bytes
   int64_t priority = 0;
-  int max_attempts = 0;   // 0: each kind's default
+  int max_attempts = 0;  // 0: each kind's default
   std::vector<ModelSpec> models;
   std::vector<TaskEntry> entries;
 

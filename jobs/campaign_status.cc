@@ -8,7 +8,8 @@ namespace emoscope {
 std::vector<CampaignStatus> QueryCampaignStatus(Database& db, const std::optional<std::string>& name) {
   std::vector<CampaignStatus> out;
   Statement campaigns = db.Prepare(
-      "SELECT id, name, state, priority, created_at FROM campaigns WHERE ?1 IS NULL OR name = ?1 ORDER BY id");
+      "SELECT id, name, state, priority, created_at FROM campaigns WHERE ?1 IS NULL OR name = ?1 ORDER BY "
+      "id");
   campaigns.Bind(1, name);
   while (campaigns.Step()) {
     CampaignStatus status;
@@ -44,7 +45,8 @@ std::vector<CampaignStatus> QueryCampaignStatus(Database& db, const std::optiona
       }
       if (!counts.ColumnIsNull(3)) {
         const int64_t finished = counts.ColumnInt(3);
-        if (!status.last_finished_at || finished > *status.last_finished_at) status.last_finished_at = finished;
+        if (!status.last_finished_at || finished > *status.last_finished_at)
+          status.last_finished_at = finished;
       }
     }
     counts.Reset();
@@ -55,7 +57,8 @@ std::vector<CampaignStatus> QueryCampaignStatus(Database& db, const std::optiona
 std::vector<TaskFailure> QueryFailures(Database& db, int64_t campaign_id, int limit) {
   std::vector<TaskFailure> out;
   Statement query = db.Prepare(
-      "SELECT t.id, t.kind, t.attempts, coalesce(t.error, '') FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id "
+      "SELECT t.id, t.kind, t.attempts, coalesce(t.error, '') FROM campaign_tasks ct JOIN tasks t ON t.id = "
+      "ct.task_id "
       "WHERE ct.campaign_id = ? AND t.state = 'failed' ORDER BY t.id LIMIT ?");
   query.Bind(1, campaign_id).Bind(2, limit);
   while (query.Step()) {

@@ -77,7 +77,8 @@ SubmitStats SubmitCampaign(Database& db, const Campaign& campaign, const std::st
   std::map<std::string, EntryTasks> entry_tasks;
 
   Statement insert = db.Prepare(
-      "INSERT INTO tasks (task_key, campaign_id, kind, model_id, params, priority, state, max_attempts, created_at) "
+      "INSERT INTO tasks (task_key, campaign_id, kind, model_id, params, priority, state, max_attempts, "
+      "created_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (task_key) DO NOTHING");
   Statement lookup = db.Prepare("SELECT id, state FROM tasks WHERE task_key = ?");
   Statement member = db.Prepare("INSERT OR IGNORE INTO campaign_tasks (campaign_id, task_id) VALUES (?, ?)");

@@ -21,7 +21,7 @@ void ExpandCampaign(const Campaign& campaign, const std::string& code_version,
     for (const ModelSpec& model : campaign.models) {
       if (entry.model && model.name == *entry.model) spec.model = &model;
     }
-    spec.max_attempts = entry.max_attempts > 0     ? entry.max_attempts
+    spec.max_attempts = entry.max_attempts > 0      ? entry.max_attempts
                         : campaign.max_attempts > 0 ? campaign.max_attempts
                                                     : DefaultMaxAttempts(entry.kind);
     const std::string checksum = spec.model != nullptr ? spec.model->checksum : "";
@@ -29,8 +29,8 @@ void ExpandCampaign(const Campaign& campaign, const std::string& code_version,
     // sorted order, so its text is a per-entry prefix, the params' canonical dump, and "}".
     // Building it that way hashes a million tasks without a million JSON documents.
     const std::string prefix = R"({"code_version":)" + nlohmann::json(code_version).dump() + R"(,"kind":)" +
-                               nlohmann::json(entry.kind).dump() + R"(,"model":)" + nlohmann::json(checksum).dump() +
-                               R"(,"params":)";
+                               nlohmann::json(entry.kind).dump() + R"(,"model":)" +
+                               nlohmann::json(checksum).dump() + R"(,"params":)";
     nlohmann::json params = entry.params;
     std::string document;
     for (int64_t index = 0; index < entry.count; ++index) {

@@ -1,8 +1,8 @@
 #include "protocol/message.h"
 
-#include <cerrno>
-
 #include <fmt/format.h>
+
+#include <cerrno>
 
 namespace emoscope {
 namespace {
@@ -12,26 +12,28 @@ struct TypeName {
   const char* name;
 };
 constexpr TypeName kTypeNames[] = {
-    {MessageType::kHello, "hello"},         {MessageType::kWelcome, "welcome"},
-    {MessageType::kRequest, "request"},     {MessageType::kTask, "task"},
-    {MessageType::kProgress, "progress"},   {MessageType::kResult, "result"},
-    {MessageType::kFailure, "failure"},     {MessageType::kReturn, "return"},
-    {MessageType::kAck, "ack"},             {MessageType::kHeartbeat, "heartbeat"},
-    {MessageType::kReset, "reset"},         {MessageType::kBye, "bye"},
-    {MessageType::kControl, "control"},     {MessageType::kControlReply, "control_reply"},
+    {MessageType::kHello, "hello"},       {MessageType::kWelcome, "welcome"},
+    {MessageType::kRequest, "request"},   {MessageType::kTask, "task"},
+    {MessageType::kProgress, "progress"}, {MessageType::kResult, "result"},
+    {MessageType::kFailure, "failure"},   {MessageType::kReturn, "return"},
+    {MessageType::kAck, "ack"},           {MessageType::kHeartbeat, "heartbeat"},
+    {MessageType::kReset, "reset"},       {MessageType::kBye, "bye"},
+    {MessageType::kControl, "control"},   {MessageType::kControlReply, "control_reply"},
     {MessageType::kError, "error"},
 };
 
 const nlohmann::json& Field(const Message& message, const char* field) {
   auto it = message.body.find(field);
   if (it == message.body.end()) {
-    throw ProtocolError(fmt::format("{} message: field '{}' is missing", MessageTypeName(message.type), field));
+    throw ProtocolError(
+        fmt::format("{} message: field '{}' is missing", MessageTypeName(message.type), field));
   }
   return *it;
 }
 
 [[noreturn]] void WrongType(const Message& message, const char* field, const char* want) {
-  throw ProtocolError(fmt::format("{} message: field '{}' must be {}", MessageTypeName(message.type), field, want));
+  throw ProtocolError(
+      fmt::format("{} message: field '{}' must be {}", MessageTypeName(message.type), field, want));
 }
 
 }  // namespace
@@ -71,15 +73,17 @@ DecodeResult DecodeMessage(std::vector<zmq::message_t>& frames, size_t first) {
   }
   const zmq::message_t& header_frame = frames[first];
   if (header_frame.size() > kMaxHeaderBytes) {
-    result.error = fmt::format("header of {} bytes exceeds the limit of {}", header_frame.size(), kMaxHeaderBytes);
+    result.error =
+        fmt::format("header of {} bytes exceeds the limit of {}", header_frame.size(), kMaxHeaderBytes);
     return result;
   }
   if (frames.size() - first - 1 > kMaxBlobs) {
     result.error = fmt::format("{} blob frames exceed the limit of {}", frames.size() - first - 1, kMaxBlobs);
     return result;
   }
-  nlohmann::json header = nlohmann::json::parse(header_frame.data<char>(), header_frame.data<char>() + header_frame.size(),
-                                                /*cb=*/nullptr, /*allow_exceptions=*/false);
+  nlohmann::json header =
+      nlohmann::json::parse(header_frame.data<char>(), header_frame.data<char>() + header_frame.size(),
+                            /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (header.is_discarded()) {
     result.error = "header is not valid JSON";
     return result;
@@ -94,7 +98,8 @@ DecodeResult DecodeMessage(std::vector<zmq::message_t>& frames, size_t first) {
     return result;
   }
   if (version->get<int64_t>() != kProtocolVersion) {
-    result.error = fmt::format("protocol version {} is not supported (this side speaks {})", version->dump(), kProtocolVersion);
+    result.error = fmt::format("protocol version {} is not supported (this side speaks {})", version->dump(),
+                               kProtocolVersion);
     return result;
   }
   auto type = header.find("type");
@@ -110,7 +115,8 @@ DecodeResult DecodeMessage(std::vector<zmq::message_t>& frames, size_t first) {
   header.erase("v");
   header.erase("type");
   Message message(*parsed_type, std::move(header));
-  for (size_t index = first + 1; index < frames.size(); ++index) message.blobs.push_back(std::move(frames[index]));
+  for (size_t index = first + 1; index < frames.size(); ++index)
+    message.blobs.push_back(std::move(frames[index]));
   result.message = std::move(message);
   return result;
 }

@@ -10,21 +10,20 @@
 // input, it returns the reason, so a server can log it, answer `error`, and keep serving.
 #pragma once
 
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 namespace emoscope {
 
 constexpr int kProtocolVersion = 1;
-constexpr size_t kMaxHeaderBytes = 1 << 20;       // 1 MiB of JSON
-constexpr size_t kMaxBlobs = 1024;                // blob frames per message
+constexpr size_t kMaxHeaderBytes = 1 << 20;        // 1 MiB of JSON
+constexpr size_t kMaxBlobs = 1024;                 // blob frames per message
 constexpr int64_t kMaxMessageBytes = 256LL << 20;  // any one frame (ZMQ_MAXMSGSIZE)
 
 enum class MessageType {

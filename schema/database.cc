@@ -32,8 +32,8 @@ int64_t NowMs() {
 }
 
 Database::Database(const std::string& path, OpenMode mode) : path_(path) {
-  const int flags = mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY
-                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const int flags =
+      mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -57,7 +57,8 @@ Database::Database(const std::string& path, OpenMode mode) : path_(path) {
       const int version = UserVersion();
       if (version == 0) Fail("{}: not an emoscope database (schema version 0)", path);
       if (version > LatestSchemaVersion()) {
-        Fail("{}: schema version {} is newer than this build knows ({})", path, version, LatestSchemaVersion());
+        Fail("{}: schema version {} is newer than this build knows ({})", path, version,
+             LatestSchemaVersion());
       }
     }
   } catch (...) {
@@ -95,14 +96,17 @@ int Database::UserVersion() {
 Statement::Statement(Database& db, std::string_view sql) : db_(&db) {
   const int rc = sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
-  if (rc != SQLITE_OK) Fail("{}: cannot prepare SQL: {} (in: {})", db.path(), sqlite3_errmsg(db.handle()), Abbreviate(sql));
+  if (rc != SQLITE_OK)
+    Fail("{}: cannot prepare SQL: {} (in: {})", db.path(), sqlite3_errmsg(db.handle()), Abbreviate(sql));
 }
 
 Statement::~Statement() {
   if (stmt_ != nullptr) sqlite3_finalize(stmt_);
 }
 
-Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+  other.stmt_ = nullptr;
+}
 
 void Statement::Throw(int rc) const {
   const char* sql = sqlite3_sql(stmt_);
@@ -164,7 +168,8 @@ int64_t Statement::ColumnInt(int index) const { return sqlite3_column_int64(stmt
 double Statement::ColumnDouble(int index) const { return sqlite3_column_double(stmt_, index); }
 std::string Statement::ColumnText(int index) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
-  return text != nullptr ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, index))) : std::string();
+  return text != nullptr ? std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, index)))
+                         : std::string();
 }
 bool Statement::ColumnIsNull(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }
 std::string Statement::ColumnBlob(int index) const {

@@ -2,7 +2,8 @@
 
 namespace emoscope {
 
-std::shared_ptr<void> ModelCache::Get(const std::string& checksum, const std::function<std::shared_ptr<void>()>& load) {
+std::shared_ptr<void> ModelCache::Get(const std::string& checksum,
+                                      const std::function<std::shared_ptr<void>()>& load) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     if (it->checksum == checksum) {

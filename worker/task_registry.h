@@ -11,11 +11,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 
@@ -35,8 +34,8 @@ struct TaskContext {
   std::string kind;
   nlohmann::json params;
   std::optional<ModelRef> model;
-  std::string worker;                        // this worker's identity
-  ModelCache* models = nullptr;              // shared by the worker's tasks; thread-safe
+  std::string worker;                         // this worker's identity
+  ModelCache* models = nullptr;               // shared by the worker's tasks; thread-safe
   const std::atomic<bool>* cancel = nullptr;  // set when the lease was revoked; check it in long loops
   // Results of the tasks this one depends on, when its params ask for them (coordinator/
   // task_inputs.h): {"<table>": [rows]}, BLOB values as {"$blob": i} into input_blobs.

@@ -28,17 +28,20 @@ void RegisterTestKinds(TaskRegistry& registry) {
     const auto start = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() < end) {
       if (ms > 0) {
-        context.progress(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
-                         static_cast<double>(ms));
+        context.progress(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
+            static_cast<double>(ms));
       }
-      if (context.cancel != nullptr && context.cancel->load()) throw TaskFailed("cancelled", /*retryable=*/true);
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(5),
-                                                                                 end - std::chrono::steady_clock::now()));
+      if (context.cancel != nullptr && context.cancel->load())
+        throw TaskFailed("cancelled", /*retryable=*/true);
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds(5), end - std::chrono::steady_clock::now()));
     }
     return TestResult(context);
   });
   registry.Register("fail", [](TaskContext& context) -> TaskOutput {
-    throw TaskFailed(fmt::format("fail task: failing on purpose (attempt {})", context.attempt), /*retryable=*/true);
+    throw TaskFailed(fmt::format("fail task: failing on purpose (attempt {})", context.attempt),
+                     /*retryable=*/true);
   });
   registry.Register("crash", [](TaskContext&) -> TaskOutput {
     // SIGKILL rather than abort(): the point is a worker that vanishes, not a core file.

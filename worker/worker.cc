@@ -13,7 +13,6 @@
 #include <mutex>
 #include <random>
 #include <thread>
-
 #include <zmq_addon.hpp>
 
 #include "common/log.h"
@@ -47,7 +46,8 @@ struct Completion {
 // thread, waking it through an eventfd it polls next to the socket.
 class Executor {
  public:
-  Executor(int threads, const TaskRegistry& registry) : registry_(registry), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  Executor(int threads, const TaskRegistry& registry)
+      : registry_(registry), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     if (wake_fd_ < 0) Fail("eventfd failed");
     for (int index = 0; index < threads; ++index) threads_.emplace_back([this] { Loop(); });
   }
@@ -83,7 +83,8 @@ class Executor {
   // Removes a queued job; false when it is running or gone already.
   bool Remove(int64_t task_id) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Job& job) { return job.context.task_id == task_id; });
+    auto it = std::find_if(queue_.begin(), queue_.end(),
+                           [&](const Job& job) { return job.context.task_id == task_id; });
     if (it == queue_.end()) return false;
     queue_.erase(it);
     return true;
@@ -163,10 +164,10 @@ class Executor {
   int wake_fd_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<Job> queue_;         // guarded by mutex_
-  std::deque<Completion> done_;   // guarded by mutex_
+  std::deque<Job> queue_;                                   // guarded by mutex_
+  std::deque<Completion> done_;                             // guarded by mutex_
   std::map<int64_t, std::pair<int64_t, double>> progress_;  // guarded by mutex_
-  bool stopping_ = false;         // guarded by mutex_
+  bool stopping_ = false;                                   // guarded by mutex_
   std::vector<std::thread> threads_;
 };
 
@@ -194,7 +195,8 @@ class WorkerLoop {
     next_heartbeat_ = NowMs() + heartbeat_ms_;
     int64_t reconnect_delay = options_.reconnect_min_ms;
     while (true) {
-      if (g_drain_signal.load() != 0 && !draining_) StartDrain(fmt::format("signal {}", g_drain_signal.load()));
+      if (g_drain_signal.load() != 0 && !draining_)
+        StartDrain(fmt::format("signal {}", g_drain_signal.load()));
       if (draining_ && (held_.empty() || NowMs() > drain_deadline_)) break;
       std::vector<zmq::pollitem_t> items = {{socket_->handle(), 0, ZMQ_POLLIN, 0},
                                             {nullptr, executor_.wake_fd(), ZMQ_POLLIN, 0}};
@@ -213,8 +215,11 @@ class WorkerLoop {
         Send(heartbeat);
         for (const auto& [task_id, progress] : executor_.TakeProgress()) {
           auto held = held_.find(task_id);
-          if (held == held_.end() || held->second.epoch != progress.first || held->second.state != HeldState::kQueued) continue;
-          Message message(MessageType::kProgress, {{"task_id", task_id}, {"epoch", progress.first}, {"fraction", progress.second}});
+          if (held == held_.end() || held->second.epoch != progress.first ||
+              held->second.state != HeldState::kQueued)
+            continue;
+          Message message(MessageType::kProgress,
+                          {{"task_id", task_id}, {"epoch", progress.first}, {"fraction", progress.second}});
           Send(message);
         }
         ResendStale(now);
@@ -224,7 +229,8 @@ class WorkerLoop {
         // The coordinator is gone or cut off: a fresh socket, after a backoff with jitter.
         std::uniform_int_distribution<int64_t> jitter(reconnect_delay / 2, reconnect_delay);
         const int64_t delay = jitter(rng_);
-        spdlog::warn("worker {}: coordinator silent for {} ms; reconnecting in {} ms", identity_, now - last_heard_, delay);
+        spdlog::warn("worker {}: coordinator silent for {} ms; reconnecting in {} ms", identity_,
+                     now - last_heard_, delay);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
         reconnect_delay = std::min<int64_t>(reconnect_delay * 2, options_.reconnect_max_ms);
         Connect();
@@ -232,7 +238,8 @@ class WorkerLoop {
     }
     Message bye(MessageType::kBye, nlohmann::json::object());
     Send(bye);
-    if (!held_.empty()) spdlog::warn("worker {}: drain timed out with {} unacknowledged leases", identity_, held_.size());
+    if (!held_.empty())
+      spdlog::warn("worker {}: drain timed out with {} unacknowledged leases", identity_, held_.size());
     spdlog::info("worker {} stopped after {} tasks", identity_, tasks_done_);
     return 0;
   }
@@ -243,7 +250,7 @@ class WorkerLoop {
     int64_t epoch = 0;
     HeldState state = HeldState::kQueued;
     std::shared_ptr<std::atomic<bool>> cancel;
-    nlohmann::json report;             // the result/failure/return header, kept until acknowledged
+    nlohmann::json report;  // the result/failure/return header, kept until acknowledged
     std::vector<std::string> blobs;
     MessageType report_type = MessageType::kResult;
     int64_t reported_at = 0;
@@ -271,13 +278,13 @@ class WorkerLoop {
         {"host", host},
         {"pid", static_cast<int64_t>(::getpid())},
         {"device", options_.device},
-        {"memory_bytes", options_.memory_bytes > 0 ? options_.memory_bytes : static_cast<int64_t>(pages) * page_size},
+        {"memory_bytes",
+         options_.memory_bytes > 0 ? options_.memory_bytes : static_cast<int64_t>(pages) * page_size},
         {"versions", {{"code", EMOSCOPE_CODE_VERSION}, {"protocol", kProtocolVersion}}},
         {"kinds", registry_.Kinds()}};
-    Message hello(MessageType::kHello, {{"capacity", Capacity()},
-                                        {"leases", leases},
-                                        {"loaded_models", models_.Loaded()},
-                                        {"info", info}});
+    Message hello(
+        MessageType::kHello,
+        {{"capacity", Capacity()}, {"leases", leases}, {"loaded_models", models_.Loaded()}, {"info", info}});
     Send(hello);
   }
 
@@ -303,7 +310,8 @@ class WorkerLoop {
   void HandleFrames(std::vector<zmq::message_t>& frames) {
     DecodeResult decoded = DecodeMessage(frames, 0);
     if (!decoded.message) {
-      spdlog::warn("worker {}: ignoring a malformed message from the coordinator: {}", identity_, decoded.error);
+      spdlog::warn("worker {}: ignoring a malformed message from the coordinator: {}", identity_,
+                   decoded.error);
       return;
     }
     Message& message = *decoded.message;
@@ -330,7 +338,8 @@ class WorkerLoop {
             auto held = held_.find(task_id);
             if (held == held_.end() || held->second.epoch != entry.value("epoch", int64_t{-1})) continue;
             if (!entry.value("accepted", false)) {
-              spdlog::info("worker {}: task {} outcome refused: {}", identity_, task_id, entry.value("reason", ""));
+              spdlog::info("worker {}: task {} outcome refused: {}", identity_, task_id,
+                           entry.value("reason", ""));
             }
             if (held->second.state == HeldState::kReported) held_.erase(held);
           }
@@ -341,7 +350,8 @@ class WorkerLoop {
         case MessageType::kHeartbeat:
           break;
         case MessageType::kError:
-          spdlog::warn("worker {}: coordinator rejected a message: {}", identity_, message.body.value("reason", "?"));
+          spdlog::warn("worker {}: coordinator rejected a message: {}", identity_,
+                       message.body.value("reason", "?"));
           break;
         default:
           spdlog::warn("worker {}: unexpected {} message", identity_, MessageTypeName(message.type));
@@ -394,14 +404,17 @@ class WorkerLoop {
 
   void Report(Completion& completion) {
     auto found = held_.find(completion.task_id);
-    if (found == held_.end() || found->second.epoch != completion.epoch || found->second.state != HeldState::kQueued) {
+    if (found == held_.end() || found->second.epoch != completion.epoch ||
+        found->second.state != HeldState::kQueued) {
       return;  // Revoked meanwhile: the coordinator gave this task to someone else.
     }
     Held& held = found->second;
     held.state = HeldState::kReported;
     if (completion.ok) {
       held.report_type = MessageType::kResult;
-      held.report = {{"task_id", completion.task_id}, {"epoch", completion.epoch}, {"rows", std::move(completion.output.rows)}};
+      held.report = {{"task_id", completion.task_id},
+                     {"epoch", completion.epoch},
+                     {"rows", std::move(completion.output.rows)}};
       held.blobs = std::move(completion.output.blobs);
     } else {
       held.report_type = MessageType::kFailure;
@@ -412,7 +425,8 @@ class WorkerLoop {
     }
     SendReport(held);
     ++tasks_done_;
-    if (options_.max_tasks > 0 && tasks_done_ >= options_.max_tasks && !draining_) StartDrain("max_tasks reached");
+    if (options_.max_tasks > 0 && tasks_done_ >= options_.max_tasks && !draining_)
+      StartDrain("max_tasks reached");
   }
 
   void ResendStale(int64_t now) {

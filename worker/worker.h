@@ -28,8 +28,8 @@ struct WorkerOptions {
   int lease_ms = 10000;        // coordinator silence that triggers a reconnect (idem)
   int reconnect_min_ms = 100;  // backoff between reconnects: doubles up to the max, with jitter
   int reconnect_max_ms = 5000;
-  int drain_ms = 30000;        // how long a drain waits for acknowledgements
-  int64_t max_tasks = 0;       // stop (draining) after this many tasks; 0: never (tests, benchmarks)
+  int drain_ms = 30000;   // how long a drain waits for acknowledgements
+  int64_t max_tasks = 0;  // stop (draining) after this many tasks; 0: never (tests, benchmarks)
 };
 
 // Runs until drained by a signal or max_tasks; returns the process exit code (0 after a clean

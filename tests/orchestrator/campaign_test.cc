@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "jobs/campaign.h"
 
+#include <catch2/catch.hpp>
 #include <set>
 
 #include "common/error.h"
-#include "jobs/campaign.h"
 #include "jobs/campaign_status.h"
 #include "jobs/submit.h"
 #include "jobs/task_key.h"
@@ -43,14 +43,16 @@ TEST_CASE("campaign errors name the file, the line and the field", "[jobs]") {
                     Catch::Contains("c.yaml:3") && Catch::Contains("test_tasks[0].kind"));
   CHECK_THROWS_WITH(ParseCampaign("campaign: x\ntest_tasks:\n  - {kind: noop, colour: red}\n", "c.yaml"),
                     Catch::Contains("test_tasks[0].colour") && Catch::Contains("unknown field"));
-  CHECK_THROWS_WITH(ParseCampaign("test_tasks:\n  - {kind: noop}\n", "c.yaml"), Catch::Contains("campaign: is required"));
+  CHECK_THROWS_WITH(ParseCampaign("test_tasks:\n  - {kind: noop}\n", "c.yaml"),
+                    Catch::Contains("campaign: is required"));
   CHECK_THROWS_WITH(ParseCampaign("campaign: x\nspeed: 3\ntest_tasks: [{kind: noop}]\n", "c.yaml"),
                     Catch::Contains("c.yaml:2") && Catch::Contains("speed"));
   CHECK_THROWS_WITH(ParseCampaign("campaign: x\ntest_tasks:\n  - {kind: sleep}\n", "c.yaml"),
                     Catch::Contains("test_tasks[0].ms"));
   CHECK_THROWS_WITH(ParseCampaign("campaign: x\ntest_tasks:\n  - {kind: noop, after: later}\n", "c.yaml"),
                     Catch::Contains("test_tasks[0].after"));
-  CHECK_THROWS_WITH(ParseCampaign("campaign: [x\n", "c.yaml"), Catch::Contains("c.yaml:") && Catch::Contains("YAML"));
+  CHECK_THROWS_WITH(ParseCampaign("campaign: [x\n", "c.yaml"),
+                    Catch::Contains("c.yaml:") && Catch::Contains("YAML"));
   CHECK_THROWS_WITH(ParseCampaign("campaign: 'a b'\ntest_tasks: [{kind: noop}]\n", "c.yaml"),
                     Catch::Contains("campaign") && Catch::Contains("valid name"));
   CHECK_THROWS_WITH(ParseCampaign("campaign: x\n", "c.yaml"), Catch::Contains("at least one task"));

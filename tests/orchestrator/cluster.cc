@@ -77,10 +77,12 @@ int64_t QueryInt(const std::string& db_path, const std::string& sql) {
 
 std::string WaitForEndpoint(const std::string& db_path) {
   std::string endpoint;
-  WaitFor([&] {
-    endpoint = DatabaseLock::RunningCoordinator(db_path).value_or("");
-    return !endpoint.empty();
-  }, 10000);
+  WaitFor(
+      [&] {
+        endpoint = DatabaseLock::RunningCoordinator(db_path).value_or("");
+        return !endpoint.empty();
+      },
+      10000);
   if (endpoint.empty()) throw std::runtime_error("no coordinator came up for " + db_path);
   return endpoint;
 }

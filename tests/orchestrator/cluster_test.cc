@@ -1,14 +1,14 @@
 // Integration tests: real coordinator and worker processes on 127.0.0.1.
+#include "tests/orchestrator/cluster.h"
+
 #include <signal.h>
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <random>
 #include <thread>
 
 #include "common/file_util.h"
-#include "tests/orchestrator/cluster.h"
 #include "tests/support/test_support.h"
 
 namespace emoscope {
@@ -23,7 +23,8 @@ using testing::WaitFor;
 std::string Emoscope() { return ShellQuote(testing::ProgramPath("emoscope")); }
 
 // Fast timings so faults are noticed in a fraction of a second.
-const std::vector<std::string> kFastCoordinator = {"--heartbeat-ms", "50", "--lease-ms", "500", "--retry-base-ms", "20"};
+const std::vector<std::string> kFastCoordinator = {"--heartbeat-ms",  "50", "--lease-ms", "500",
+                                                   "--retry-base-ms", "20"};
 
 std::vector<std::string> CoordinatorArgs(const std::string& db, const std::string& bind) {
   std::vector<std::string> args = {"--log-level", "warn", "coordinator", "--db", db, "--bind", bind};
@@ -32,7 +33,9 @@ std::vector<std::string> CoordinatorArgs(const std::string& db, const std::strin
 }
 
 std::vector<std::string> WorkerArgs(const std::string& endpoint, const std::string& identity, int prefetch) {
-  return {"--log-level", "warn", "worker", "--connect", endpoint, "--identity", identity, "--prefetch", std::to_string(prefetch)};
+  return {"--log-level", "warn",       "worker",
+          "--connect",   endpoint,     "--identity",
+          identity,      "--prefetch", std::to_string(prefetch)};
 }
 
 int64_t Unfinished(const std::string& db) {
@@ -43,7 +46,9 @@ int64_t Unfinished(const std::string& db) {
 void RequireExactlyOnce(const std::string& db, int64_t expected_done) {
   CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == expected_done);
   CHECK(QueryInt(db, "SELECT count(*) FROM test_results") == expected_done);
-  CHECK(QueryInt(db, "SELECT count(*) FROM test_results r JOIN tasks t ON t.id = r.task_id WHERE t.state = 'done'") ==
+  CHECK(QueryInt(
+            db,
+            "SELECT count(*) FROM test_results r JOIN tasks t ON t.id = r.task_id WHERE t.state = 'done'") ==
         expected_done);
   CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'done'") == expected_done);
 }
@@ -51,15 +56,16 @@ void RequireExactlyOnce(const std::string& db, int64_t expected_done) {
 TEST_CASE("a campaign of thousands of noop tasks completes with every task done exactly once", "[cluster]") {
   testing::TempDir dir;
   WriteFileAtomic(dir.File("c.yaml"), "campaign: noop-3k\ntest_tasks:\n  - {kind: noop, count: 3000}\n");
-  const auto run = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) + " --workers 3 --db " +
-                              ShellQuote(dir.File("e.db")));
+  const auto run = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) +
+                              " --workers 3 --db " + ShellQuote(dir.File("e.db")));
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   RequireExactlyOnce(dir.File("e.db"), 3000);
   CHECK(QueryInt(dir.File("e.db"), "SELECT count(DISTINCT worker) FROM test_results") >= 2);
 
   SECTION("re-submitting the finished campaign adds no task") {
-    const auto submit = RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(dir.File("e.db")));
+    const auto submit = RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " +
+                                   ShellQuote(dir.File("e.db")));
     INFO(submit.output);
     CHECK(submit.exit_code == 0);
     CHECK_THAT(submit.output, Catch::Contains("3000 tasks, 0 new"));
@@ -73,15 +79,19 @@ TEST_CASE("a campaign of thousands of noop tasks completes with every task done 
   }
 }
 
-TEST_CASE("failing tasks end failed after their retries, run exits 3, and retry queues them again", "[cluster]") {
+TEST_CASE("failing tasks end failed after their retries, run exits 3, and retry queues them again",
+          "[cluster]") {
   testing::TempDir dir;
-  WriteFileAtomic(dir.File("c.yaml"), "campaign: f\ntest_tasks:\n  - {kind: noop, count: 20}\n  - {kind: fail, count: 2}\n");
+  WriteFileAtomic(dir.File("c.yaml"),
+                  "campaign: f\ntest_tasks:\n  - {kind: noop, count: 20}\n  - {kind: fail, count: 2}\n");
   const std::string db = dir.File("e.db");
   const auto run = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) +
                               " --workers 2 --retry-base-ms 10 --db " + ShellQuote(db));
   INFO(run.output);
   REQUIRE(run.exit_code == 3);
-  CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'failed' AND attempts = 3 AND error LIKE '%on purpose%'") == 2);
+  CHECK(QueryInt(db,
+                 "SELECT count(*) FROM tasks WHERE state = 'failed' AND attempts = 3 AND error LIKE '%on "
+                 "purpose%'") == 2);
   CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'retry'") == 4);
 
   const auto status = RunCommand(Emoscope() + " status f --json --db " + ShellQuote(db));
@@ -98,52 +108,71 @@ TEST_CASE("a worker killed with SIGKILL mid-task has its task re-run by another 
   testing::TempDir dir;
   const std::string db = dir.File("e.db");
   WriteFileAtomic(dir.File("c.yaml"), "campaign: k\ntest_tasks:\n  - {kind: sleep, count: 6, ms: 300}\n");
-  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db))
+              .exit_code == 0);
   ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
   const std::string endpoint = testing::WaitForEndpoint(db);
   auto victim = std::make_unique<ChildProcess>(WorkerArgs(endpoint, "victim", 0), dir.File("log"));
-  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running' AND worker = 'victim'") == 1; }, 10000));
+  REQUIRE(WaitFor(
+      [&] {
+        return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running' AND worker = 'victim'") == 1;
+      },
+      10000));
   const int64_t task = QueryInt(db, "SELECT id FROM tasks WHERE state = 'running' AND worker = 'victim'");
   victim->Signal(SIGKILL);
   REQUIRE(victim->Wait(5000) == 128 + SIGKILL);
   ChildProcess rescuer(WorkerArgs(endpoint, "rescuer", 0), dir.File("log"));
   REQUIRE(WaitFor([&] { return Unfinished(db) == 0; }, 20000));
   RequireExactlyOnce(db, 6);
-  CHECK(QueryInt(db, "SELECT count(*) FROM test_results WHERE worker = 'rescuer' AND task_id = " + std::to_string(task)) == 1);
-  CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'expired' AND task_id = " + std::to_string(task)) == 1);
+  CHECK(QueryInt(db, "SELECT count(*) FROM test_results WHERE worker = 'rescuer' AND task_id = " +
+                         std::to_string(task)) == 1);
+  CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'expired' AND task_id = " +
+                         std::to_string(task)) == 1);
 }
 
-TEST_CASE("a worker frozen past its lease has its late result refused and nothing recorded twice", "[cluster]") {
+TEST_CASE("a worker frozen past its lease has its late result refused and nothing recorded twice",
+          "[cluster]") {
   testing::TempDir dir;
   const std::string db = dir.File("e.db");
   WriteFileAtomic(dir.File("c.yaml"), "campaign: z\ntest_tasks:\n  - {kind: sleep, count: 1, ms: 600}\n");
-  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db))
+              .exit_code == 0);
   ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
   const std::string endpoint = testing::WaitForEndpoint(db);
   ChildProcess frozen(WorkerArgs(endpoint, "frozen", 0), dir.File("log"));
-  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running' AND worker = 'frozen'") == 1; }, 10000));
+  REQUIRE(WaitFor(
+      [&] {
+        return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running' AND worker = 'frozen'") == 1;
+      },
+      10000));
   frozen.Signal(SIGSTOP);
   // Past the lease (500 ms): the coordinator expires it and leases the task again.
-  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'expired'") == 1; }, 10000));
+  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'expired'") == 1; },
+                  10000));
   ChildProcess other(WorkerArgs(endpoint, "other", 0), dir.File("log"));
   REQUIRE(WaitFor([&] { return Unfinished(db) == 0; }, 10000));
   frozen.Signal(SIGCONT);
   // The frozen worker's sleep is long over: it reports at once, under its stale epoch.
-  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'refused'") >= 1; }, 10000));
+  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'refused'") >= 1; },
+                  10000));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   RequireExactlyOnce(db, 1);
   CHECK(QueryInt(db, "SELECT count(*) FROM test_results WHERE worker = 'other'") == 1);
   CHECK(QueryInt(db, "SELECT attempts FROM tasks") == 2);
 }
 
-TEST_CASE("a coordinator killed with SIGKILL five times finishes the campaign with nothing lost or duplicated",
-          "[cluster][slow]") {
+TEST_CASE(
+    "a coordinator killed with SIGKILL five times finishes the campaign with nothing lost or duplicated",
+    "[cluster][slow]") {
   testing::TempDir dir;
   const std::string db = dir.File("e.db");
-  WriteFileAtomic(dir.File("c.yaml"),
-                  "campaign: chaos\ntest_tasks:\n  - {kind: noop, count: 4000}\n  - {kind: sleep, count: 300, ms: 5}\n");
-  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
-  auto coordinator = std::make_unique<ChildProcess>(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
+  WriteFileAtomic(
+      dir.File("c.yaml"),
+      "campaign: chaos\ntest_tasks:\n  - {kind: noop, count: 4000}\n  - {kind: sleep, count: 300, ms: 5}\n");
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db))
+              .exit_code == 0);
+  auto coordinator =
+      std::make_unique<ChildProcess>(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
   const std::string endpoint = testing::WaitForEndpoint(db);
   ChildProcess worker_a(WorkerArgs(endpoint, "a", 4), dir.File("log"));
   ChildProcess worker_b(WorkerArgs(endpoint, "b", 4), dir.File("log"));
@@ -166,7 +195,8 @@ TEST_CASE("a coordinator killed with SIGKILL five times finishes the campaign wi
   CHECK(worker_b.Running());
 }
 
-TEST_CASE("paused campaigns are not dispatched until resumed, and cancel ends the queued tasks", "[cluster]") {
+TEST_CASE("paused campaigns are not dispatched until resumed, and cancel ends the queued tasks",
+          "[cluster]") {
   testing::TempDir dir;
   const std::string db = dir.File("e.db");
   WriteFileAtomic(dir.File("p.yaml"), "campaign: p\ntest_tasks:\n  - {kind: noop, count: 50}\n");
@@ -174,16 +204,19 @@ TEST_CASE("paused campaigns are not dispatched until resumed, and cancel ends th
   ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
   const std::string endpoint = testing::WaitForEndpoint(db);
   // Through the coordinator: --db finds it by the lock, --coordinator names it.
-  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("p.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("p.yaml")) + " --db " + ShellQuote(db))
+              .exit_code == 0);
   REQUIRE(RunCommand(Emoscope() + " pause p --coordinator " + endpoint).exit_code == 0);
-  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("q.yaml")) + " --coordinator " + endpoint).exit_code == 0);
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("q.yaml")) + " --coordinator " + endpoint)
+              .exit_code == 0);
   REQUIRE(RunCommand(Emoscope() + " cancel q --db " + ShellQuote(db)).exit_code == 0);
   ChildProcess worker(WorkerArgs(endpoint, "w", 2), dir.File("log"));
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 0);
   CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'cancelled'") == 50);
   REQUIRE(RunCommand(Emoscope() + " resume p --db " + ShellQuote(db)).exit_code == 0);
-  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 50; }, 10000));
+  REQUIRE(
+      WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 50; }, 10000));
   const auto status = RunCommand(Emoscope() + " status --db " + ShellQuote(db));
   CHECK_THAT(status.output, Catch::Contains("50 done") && Catch::Contains("50 cancelled"));
 }
@@ -191,9 +224,11 @@ TEST_CASE("paused campaigns are not dispatched until resumed, and cancel ends th
 TEST_CASE("a task that waits for others starts only after they are done", "[cluster]") {
   testing::TempDir dir;
   const std::string db = dir.File("e.db");
-  WriteFileAtomic(dir.File("c.yaml"), "campaign: d\ntest_tasks:\n  - {kind: sleep, ms: 30, count: 6, name: inputs}\n"
-                                      "  - {kind: noop, count: 3, after: inputs}\n");
-  const auto run = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) + " --workers 2 --db " + ShellQuote(db));
+  WriteFileAtomic(dir.File("c.yaml"),
+                  "campaign: d\ntest_tasks:\n  - {kind: sleep, ms: 30, count: 6, name: inputs}\n"
+                  "  - {kind: noop, count: 3, after: inputs}\n");
+  const auto run = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) +
+                              " --workers 2 --db " + ShellQuote(db));
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   CHECK(QueryInt(db, "SELECT min(started_at) FROM tasks WHERE kind = 'noop'") >=
@@ -205,9 +240,12 @@ TEST_CASE("a higher-priority campaign is dispatched before a lower one queued ea
   testing::TempDir dir;
   const std::string db = dir.File("e.db");
   WriteFileAtomic(dir.File("low.yaml"), "campaign: low\ntest_tasks:\n  - {kind: sleep, ms: 1, count: 30}\n");
-  WriteFileAtomic(dir.File("high.yaml"), "campaign: high\npriority: 10\ntest_tasks:\n  - {kind: noop, count: 30}\n");
-  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("low.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
-  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("high.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
+  WriteFileAtomic(dir.File("high.yaml"),
+                  "campaign: high\npriority: 10\ntest_tasks:\n  - {kind: noop, count: 30}\n");
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("low.yaml")) + " --db " + ShellQuote(db))
+              .exit_code == 0);
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("high.yaml")) + " --db " + ShellQuote(db))
+              .exit_code == 0);
   ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
   ChildProcess worker(WorkerArgs(testing::WaitForEndpoint(db), "w", 0), dir.File("log"));
   REQUIRE(WaitFor([&] { return Unfinished(db) == 0; }, 20000));
@@ -215,28 +253,36 @@ TEST_CASE("a higher-priority campaign is dispatched before a lower one queued ea
         QueryInt(db, "SELECT min(started_at) FROM tasks WHERE kind = 'sleep'"));
 }
 
-TEST_CASE("a worker drains on SIGTERM: it returns unstarted leases without charging an attempt and exits 0", "[cluster]") {
+TEST_CASE("a worker drains on SIGTERM: it returns unstarted leases without charging an attempt and exits 0",
+          "[cluster]") {
   testing::TempDir dir;
   const std::string db = dir.File("e.db");
   WriteFileAtomic(dir.File("c.yaml"), "campaign: t\ntest_tasks:\n  - {kind: sleep, ms: 400, count: 4}\n");
-  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db)).exit_code == 0);
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db))
+              .exit_code == 0);
   ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
   ChildProcess worker(WorkerArgs(testing::WaitForEndpoint(db), "w", 3), dir.File("log"));
-  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running'") == 4; }, 10000));
+  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running'") == 4; },
+                  10000));
   worker.Signal(SIGTERM);
   CHECK(worker.Wait(10000) == 0);
   // One was running and finished; the three prefetched ones were handed back.
-  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'queued' AND attempts = 0") == 3; }, 5000));
+  REQUIRE(WaitFor(
+      [&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'queued' AND attempts = 0") == 3; },
+      5000));
   CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 1);
   CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'returned'") == 3);
 }
 
-TEST_CASE("run stops cleanly on SIGINT with exit 130 and running it again finishes the campaign", "[cluster]") {
+TEST_CASE("run stops cleanly on SIGINT with exit 130 and running it again finishes the campaign",
+          "[cluster]") {
   testing::TempDir dir;
   const std::string db = dir.File("e.db");
   WriteFileAtomic(dir.File("c.yaml"), "campaign: i\ntest_tasks:\n  - {kind: sleep, ms: 20, count: 200}\n");
-  ChildProcess run({"--log-level", "warn", "run", dir.File("c.yaml"), "--workers", "2", "--db", db}, dir.File("log"));
-  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") >= 20; }, 20000));
+  ChildProcess run({"--log-level", "warn", "run", dir.File("c.yaml"), "--workers", "2", "--db", db},
+                   dir.File("log"));
+  REQUIRE(
+      WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") >= 20; }, 20000));
   run.Signal(SIGINT);
   CHECK(run.Wait(20000) == 130);
   const int64_t done_before = QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'");
@@ -244,19 +290,23 @@ TEST_CASE("run stops cleanly on SIGINT with exit 130 and running it again finish
   // Interrupted cleanly: nothing is left running and no lease was charged twice.
   CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running'") == 0);
   CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE attempts > 1") == 0);
-  const auto again = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) + " --workers 2 --db " + ShellQuote(db));
+  const auto again = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) +
+                                " --workers 2 --db " + ShellQuote(db));
   INFO(again.output);
   CHECK(again.exit_code == 0);
   RequireExactlyOnce(db, 200);
 }
 
-TEST_CASE("bad command lines and campaign files exit non-zero with a message naming the problem", "[cluster]") {
+TEST_CASE("bad command lines and campaign files exit non-zero with a message naming the problem",
+          "[cluster]") {
   testing::TempDir dir;
   WriteFileAtomic(dir.File("bad.yaml"), "campaign: x\ntest_tasks:\n  - {kind: noop, count: zero}\n");
-  const auto submit = RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("bad.yaml")) + " --db " + ShellQuote(dir.File("e.db")));
+  const auto submit = RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("bad.yaml")) + " --db " +
+                                 ShellQuote(dir.File("e.db")));
   CHECK(submit.exit_code == 1);
   CHECK_THAT(submit.output, Catch::Contains("bad.yaml:3") && Catch::Contains("test_tasks[0].count"));
-  const auto run = RunCommand(Emoscope() + " run " + ShellQuote(dir.File("bad.yaml")) + " --db " + ShellQuote(dir.File("e.db")));
+  const auto run = RunCommand(Emoscope() + " run " + ShellQuote(dir.File("bad.yaml")) + " --db " +
+                              ShellQuote(dir.File("e.db")));
   CHECK(run.exit_code == 1);
   CHECK_THAT(run.output, Catch::Contains("bad.yaml:3"));
   const auto no_db = RunCommand(Emoscope() + " run " + ShellQuote(dir.File("bad.yaml")));
@@ -270,7 +320,8 @@ TEST_CASE("bad command lines and campaign files exit non-zero with a message nam
   CHECK_THAT(status.output, Catch::Contains("missing.db"));
   const auto both = RunCommand(Emoscope() + " pause x --db a.db --coordinator tcp://127.0.0.1:1");
   CHECK(both.exit_code == 2);
-  const auto nobody = RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("bad.yaml")) + " --coordinator tcp://127.0.0.1:1 --timeout-ms 300");
+  const auto nobody = RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("bad.yaml")) +
+                                 " --coordinator tcp://127.0.0.1:1 --timeout-ms 300");
   CHECK(nobody.exit_code == 1);
 }
 
