@@ -80,7 +80,7 @@ int RunForward(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
-// The steering vector: the file's only tensor, the one --vector names, or direction.LAYER.
+// The steering vector: the file's only tensor, the one --vector names, or layer.LAYER.
 at::Tensor ReadSteeringVector(const std::string& path, const std::optional<std::string>& name, int64_t layer) {
   const std::map<std::string, at::Tensor> tensors = ReadTensorFile(path);
   std::string key;
@@ -89,7 +89,7 @@ at::Tensor ReadSteeringVector(const std::string& path, const std::optional<std::
   } else if (tensors.size() == 1) {
     key = tensors.begin()->first;
   } else {
-    key = "direction." + std::to_string(layer);
+    key = "layer." + std::to_string(layer);  // `emoscope vectors export` numbering
   }
   auto found = tensors.find(key);
   if (found == tensors.end()) Fail("{}: no tensor '{}' (name one with --vector)", path, key);
@@ -106,7 +106,7 @@ int RunGenerate(const std::vector<std::string>& argv) {
   parser.Option("top-k", "0 for off", "0");
   parser.Option("seed", "sampling seed", "0");
   parser.Option("steer", "safetensors file with the steering vector");
-  parser.Option("vector", "tensor name inside --steer (default: its only tensor, else direction.LAYER)");
+  parser.Option("vector", "tensor name inside --steer (default: its only tensor, else layer.LAYER)");
   parser.Option("layer", "hook point to steer: 0 = embedding output, l = after block l");
   parser.Option("alpha", "coefficient: h_l += alpha * vector", "1.0");
   parser.Flag("json", "print JSON (prompt, continuation, token ids)");

@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <cstring>
+
 #include "common/file_util.h"
+#include "models/checkpoint/gguf.h"
+#include "models/checkpoint/safetensors.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -92,4 +96,56 @@ science:
     CHECK_FALSE(a.empty());
     CHECK(a == b);
   }
+}
+
+TEST_CASE("emotion vectors export as llama.cpp control vectors with direction.N = hook point N+1", "[science][vectors]") {
+  emoscope::testing::TempDir dir;
+  const std::string emoscope = ShellQuote(ProgramPath("emoscope"));
+  REQUIRE(RunCommand(emoscope + " model init --arch llama --layers 4 --hidden 32 --heads 4 --merges 40 --out " +
+                     ShellQuote(dir.File("llama"))).exit_code == 0);
+  emoscope::WriteFileAtomic(dir.File("c.yaml"), R"(campaign: vectors
+models:
+  - {name: llama, path: llama}
+science:
+  emotions: [joy, sadness]
+  methods: [comprehension]
+  per_emotion: 3
+  neutral: 4
+)");
+  const auto run = RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 1 --db " + ShellQuote(dir.File("v.db")));
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  const std::string base = emoscope + " vectors export --db " + ShellQuote(dir.File("v.db")) + " --method comprehension --emotion joy";
+  const auto gguf = RunCommand(base + " --out " + ShellQuote(dir.File("joy.gguf")));
+  INFO(gguf.output);
+  REQUIRE(gguf.exit_code == 0);
+  const auto st = RunCommand(base + " --out " + ShellQuote(dir.File("joy.safetensors")));
+  REQUIRE(st.exit_code == 0);
+
+  const emoscope::ControlVectorFile file = emoscope::ReadControlVectorGguf(dir.File("joy.gguf"));
+  CHECK(file.architecture == "controlvector");
+  CHECK(file.model_hint == "llama");
+  CHECK(file.layer_count == 3);  // hook points 2, 3, 4 of a 4-block model
+  REQUIRE(file.directions.size() == 3);
+  const emoscope::SafetensorsFile vectors = emoscope::SafetensorsFile::Open(dir.File("joy.safetensors"));
+  CHECK(vectors.tensors().size() == 5);  // hook points 0..4
+  for (int n = 1; n <= 3; ++n) {
+    INFO("direction." << n);
+    const emoscope::TensorView* layer = vectors.Find("layer." + std::to_string(n + 1));
+    REQUIRE(layer != nullptr);
+    REQUIRE(file.directions.count(n) == 1);
+    const std::vector<float>& direction = file.directions.at(n);
+    REQUIRE(direction.size() * sizeof(float) == layer->nbytes);
+    CHECK(std::memcmp(direction.data(), layer->data, layer->nbytes) == 0);
+  }
+  const auto missing = RunCommand(base + " --emotion nope --out " + ShellQuote(dir.File("x.gguf")));
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.output, Catch::Contains("nope"));
+}
+
+TEST_CASE("GGUF direction indexes refuse the hook points llama.cpp cannot steer", "[vectors]") {
+  CHECK(emoscope::GgufDirectionIndex(2) == 1);
+  CHECK(emoscope::GgufDirectionIndex(12) == 11);
+  REQUIRE_THROWS_WITH(emoscope::GgufDirectionIndex(1), Catch::Contains("hook point 1"));
+  REQUIRE_THROWS(emoscope::GgufDirectionIndex(0));
 }
