@@ -181,12 +181,13 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
   }
   out["models"] = models;
 
-  // Scalar metrics per (model, method, metric, layer), averaged over tasks (shards); relative
+  // The separation metrics (not the bookkeeping ones: chance, samples, neutral_norm) per (model, method, metric, layer), averaged over tasks (shards); relative
   // depth r = layer / L (0: the embedding output, 1: the last block).
   nlohmann::json curves = Objects(store, R"sql(
     SELECT t.model_id AS model_id, lm.method, lm.metric, lm.layer, avg(lm.value) AS value
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN layer_metrics lm ON lm.task_id = t.id
     WHERE ct.campaign_id = ?1 AND lm.emotion = '' AND lm.value IS NOT NULL
+          AND lm.metric IN ('probe_accuracy', 'mean_cosine', 'anisotropy', 'separation_gap', 'fisher_ratio')
     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4)sql", {campaign_id});
   // Peak layer per (model, method, metric) for the metrics where higher means more separated
   // (ties to the shallower layer, as docs/science.md says).
