@@ -103,8 +103,11 @@ nlohmann::json TimelineView(ReadOnlyStore& store, const std::string& campaign, i
   const int64_t first = IntOr(span.rows[0][0], 0);
   const int64_t last = IntOr(span.rows[0][1], 0);
   if (first == 0 || last == 0) return out;
-  // Round buckets to whole seconds so the chart's axis reads naturally.
-  const int64_t bucket_ms = std::max<int64_t>(1000, ((last - first) / std::max(1, buckets) + 999) / 1000 * 1000);
+  // Round buckets to whole seconds (or tenths for campaigns shorter than `buckets` seconds) so the
+  // chart's axis reads naturally.
+  const int64_t raw_ms = std::max<int64_t>(100, (last - first) / std::max(1, buckets));
+  const int64_t unit_ms = raw_ms >= 1000 ? 1000 : 100;
+  const int64_t bucket_ms = (raw_ms + unit_ms - 1) / unit_ms * unit_ms;
   out["bucket_ms"] = bucket_ms;
   out["start_ms"] = first;
   out["points"] = Objects(store, R"sql(

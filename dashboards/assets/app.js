@@ -72,13 +72,13 @@ function campaignsPage(main) {
       const charts = [];
       const card = el('div', { class: 'card' }, el('h2', {}, `${selected}: tasks finished per ${timeline.bucket_ms ? timeline.bucket_ms / 1000 + ' s' : 'bucket'}`));
       detail.append(card);
-      const labels = timeline.points.map(p => new Date(p.t).toLocaleTimeString());
+      const labels = timeline.points.map(p => { const d = new Date(p.t); return d.toLocaleTimeString() + (timeline.bucket_ms < 1000 ? '.' + String(d.getMilliseconds()).padStart(3, '0').slice(0, 1) : ''); });
       charts.push(chart(card, {
-        type: 'line',
+        type: 'bar',
         data: { labels, datasets: [
-          { label: 'done', data: timeline.points.map(p => p.done), borderColor: '#2e8b57', backgroundColor: 'rgba(46,139,87,.15)', fill: true, pointRadius: 1 },
-          { label: 'failed', data: timeline.points.map(p => p.failed), borderColor: '#c0392b', backgroundColor: 'rgba(192,57,43,.15)', fill: true, pointRadius: 1 }] },
-        options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'tasks' } } } },
+          { label: 'done', data: timeline.points.map(p => p.done), backgroundColor: '#2e8b57' },
+          { label: 'failed', data: timeline.points.map(p => p.failed), backgroundColor: '#c0392b' }] },
+        options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'tasks' } } } },
       }));
       const failed = el('div', { class: 'card' }, el('h2', {}, `Failures (${failures.tasks.length} shown)`));
       detail.append(failed);

@@ -51,7 +51,8 @@ const Emo = (() => {
     const canvas = el('canvas');
     box.append(canvas);
     parent.append(box);
-    config.options = Object.assign({ animation: false, responsive: true, maintainAspectRatio: false }, config.options || {});
+    config.options = Object.assign({ animation: false, responsive: true, maintainAspectRatio: false,
+      plugins: { legend: { position: 'bottom', labels: { boxWidth: 12, font: { size: 11 } } } } }, config.options || {});
     return new Chart(canvas, config);
   }
 
