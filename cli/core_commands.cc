@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "cli/commands.h"
+#include "cli/dashboard_commands.h"
 #include "cli/tokenize_command.h"
 #include "cli/stimuli_commands.h"
 #include "cli/orchestrator_commands.h"
@@ -20,6 +21,7 @@ std::vector<Command> CoreCommands() {
   commands.push_back(TokenizeCommand());
   for (Command& command : StimuliCommands()) commands.push_back(std::move(command));
   for (Command& command : OrchestratorCommands()) commands.push_back(std::move(command));
+  for (Command& command : DashboardCommands()) commands.push_back(std::move(command));
   return commands;
 }
 

@@ -1,6 +1,7 @@
 // The campaign commands. Exit codes: 0 ok (run: every task done), 1 error, 2 bad usage,
 // 3 run finished with failed tasks, 130 run interrupted (run it again to resume).
 #include "cli/orchestrator_commands.h"
+#include "cli/dashboard_commands.h"
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -90,6 +91,7 @@ int CoordinatorCommand(const std::vector<std::string>& argv) {
   parser.Option("db", "the campaign database (created when missing)").Required();
   parser.Option("bind", "ZeroMQ endpoint to serve", "tcp://127.0.0.1:5555");
   AddCoordinatorOptions(parser);
+  AddHttpOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
   CoordinatorOptions options = ReadCoordinatorOptions(args);
   options.db_path = args.Get("db");
@@ -101,6 +103,9 @@ int CoordinatorCommand(const std::vector<std::string>& argv) {
   }
   Coordinator coordinator(options);
   lock->WriteEndpoint(coordinator.endpoint());
+  // The dashboard reads the store through its own read-only connections; the coordinator (opened
+  // above, so the schema is migrated) stays the only writer.
+  const std::unique_ptr<HttpServer> dashboard = StartDashboard(args, options.db_path);
   InstallStopHandlers();
   g_coordinator.store(&coordinator);
   if (g_stop_signal.load() != 0) coordinator.Stop();
@@ -310,6 +315,7 @@ int RunCommand(const std::vector<std::string>& argv) {
   parser.Option("bind", "coordinator endpoint", "tcp://127.0.0.1:0");
   parser.Option("max-restarts", "how many times dead workers are restarted in all", "100");
   AddCoordinatorOptions(parser);
+  AddHttpOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
   const std::string file = args.Positional(0, "the campaign FILE");
   const int workers = PositiveInt(args, "workers", 1);
@@ -333,6 +339,7 @@ int RunCommand(const std::vector<std::string>& argv) {
 
   Coordinator coordinator(options);
   lock->WriteEndpoint(coordinator.endpoint());
+  const std::unique_ptr<HttpServer> dashboard = StartDashboard(args, options.db_path);
   // Signals only set the flag here: the coordinator must outlive the workers' drain, which
   // needs it to acknowledge their last results.
   InstallStopHandlers();

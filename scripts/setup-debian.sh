@@ -16,6 +16,11 @@ packages=(
   zlib1g-dev
 )
 
+# --browser: also chromium, for the dashboard's browser test (tests/browser/).
+if [ "${1:-}" = "--browser" ]; then
+  packages+=(chromium)
+fi
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

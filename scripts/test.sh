@@ -3,7 +3,11 @@
 # Reference fixtures are read from $EMOSCOPE_FIXTURES, else ../shared/fixtures when present.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/setup-debian.sh"
+# chromium and playwright-core for the dashboard's browser test; without them it is skipped.
+"$root/scripts/setup-debian.sh" --browser || "$root/scripts/setup-debian.sh"
+if command -v npm > /dev/null && [ ! -d "$root/tests/browser/node_modules/playwright-core" ]; then
+  (cd "$root/tests/browser" && npm ci --no-audit --no-fund) || echo "test.sh: npm ci failed; the browser test will be skipped" >&2
+fi
 if [ -z "${EMOSCOPE_FIXTURES:-}" ] && [ -d "$root/../shared/fixtures" ]; then
   export EMOSCOPE_FIXTURES=$(cd "$root/../shared/fixtures" && pwd)
 fi
