@@ -17,6 +17,7 @@
 #include "common/file_util.h"
 #include "models/runtime/generate.h"
 #include "models/runtime/model.h"
+#include "models/runtime/classifier.h"
 #include "models/runtime/model_init.h"
 #include "models/runtime/tensor_file.h"
 #include "models/tokenizer/tokenizer.h"
@@ -152,7 +153,8 @@ int RunGenerate(const std::vector<std::string>& argv) {
 int RunModelInit(const std::vector<std::string>& argv) {
   ArgParser parser("emoscope model init", "--arch ARCH --out DIR [--layers N --hidden D ...]");
   ModelInitOptions defaults;
-  parser.Option("arch", "gpt2, llama, mistral, qwen2, gemma, gemma2, gemma3").Required();
+  parser.Option("arch", "gpt2, llama, mistral, qwen2, gemma, gemma2, gemma3, or roberta-classifier").Required();
+  parser.Option("labels", "roberta-classifier: comma-separated labels", "anger,disgust,fear,joy,sadness,surprise,neutral");
   parser.Option("out", "folder to write").Required();
   parser.Option("layers", "number of blocks", std::to_string(defaults.layers));
   parser.Option("hidden", "hidden size", std::to_string(defaults.hidden));
@@ -167,6 +169,25 @@ int RunModelInit(const std::vector<std::string>& argv) {
   parser.Option("seed", "initialization seed", "0");
   parser.Option("dtype", "storage dtype: float32, bfloat16, float16", "float32");
   const ParsedArgs args = parser.Parse(argv);
+  if (args.Get("arch") == "roberta-classifier") {
+    ClassifierInitOptions options;
+    options.layers = args.GetInt("layers");
+    options.hidden = args.GetInt("hidden");
+    options.heads = args.GetInt("heads");
+    options.intermediate = args.GetInt("intermediate") > 0 ? args.GetInt("intermediate") : 2 * options.hidden;
+    options.seed = static_cast<uint64_t>(args.GetInt("seed"));
+    std::string labels = args.Get("labels");
+    for (size_t start = 0; start <= labels.size();) {
+      const size_t comma = labels.find(',', start);
+      const std::string label = labels.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!label.empty()) options.labels.push_back(label);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    InitRandomClassifier(options, args.Get("out"));
+    std::printf("wrote %s\n", args.Get("out").c_str());
+    return kExitOk;
+  }
   ModelInitOptions options;
   options.arch = args.Get("arch");
   options.layers = args.GetInt("layers");

@@ -1,11 +1,13 @@
 #include "jobs/science_spec.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "stimuli/stimuli.h"
 
 namespace emoscope {
@@ -278,10 +280,24 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
       if (node.IsScalar()) {
         judge["kind"] = s.Choice(node, "science.steering.judge", {"probe", "lexicon"});
       } else {
-        s.CheckKeys(node, "science.steering.judge", {"kind", "method"});
-        if (node["kind"]) judge["kind"] = s.Choice(node["kind"], "science.steering.judge.kind", {"probe", "lexicon"});
+        s.CheckKeys(node, "science.steering.judge", {"kind", "method", "path"});
+        if (node["kind"]) {
+          judge["kind"] = s.Choice(node["kind"], "science.steering.judge.kind", {"probe", "lexicon", "classifier"});
+        }
         if (node["method"]) {
           judge["method"] = s.Choice(node["method"], "science.steering.judge.method", {methods.begin(), methods.end()});
+        }
+        if (judge["kind"] == "classifier") {
+          if (!node["path"]) s.FailAt(node, "science.steering.judge.path", "is required for the classifier judge");
+          std::string path = s.String(node["path"], "science.steering.judge.path");
+          if (!path.empty() && path[0] != '/') {  // relative to the campaign file, like models
+            const size_t slash = file.rfind('/');
+            path = (slash == std::string::npos ? std::string(".") : file.substr(0, slash)) + "/" + path;
+          }
+          if (!IsDirectory(path) || !FileExists(path + "/config.json")) {
+            s.FailAt(node["path"], "science.steering.judge.path", "'" + path + "' is not a classifier model folder");
+          }
+          judge["path"] = std::filesystem::weakly_canonical(std::filesystem::absolute(path)).string();
         }
       }
     }

@@ -22,6 +22,7 @@
 //       seeds: [0, 1]
 //       generation: {max_new_tokens: 48, temperature: 0.7, top_p: 0.9}
 //       judge: probe              # probe | lexicon | {kind: probe, method: comprehension}
+//                                 # | {kind: classifier, path: models/emotion-roberta}
 //       thresholds: {explosive_ppl_ratio: 4, collapse_compression: 2.4, collapse_seq_rep4: 0.5, collapse_distinct2: 0.3}
 //       success_share: 0.5
 //     seed: 0

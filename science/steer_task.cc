@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 
@@ -9,6 +10,7 @@
 #include "common/file_util.h"
 #include "science/blob.h"
 #include "science/extraction.h"
+#include "models/runtime/classifier.h"
 #include "science/lexicon.h"
 #include "science/steering_outcome.h"
 #include "science/task_common.h"
@@ -114,6 +116,29 @@ class ProbeJudge {
   std::vector<std::vector<float>> centroids_;
 };
 
+// The classifier judge: the label probabilities of the emotions of the set (matched by name,
+// case-insensitively); the judged emotion is the most probable label overall, when it is one of them.
+JudgeScores ClassifierJudge(SequenceClassifier& classifier, const std::string& text,
+                            const std::vector<std::string>& emotions) {
+  JudgeScores out;
+  out.scores.assign(emotions.size(), 0.0);
+  const std::vector<double> probs = classifier.Classify({text}).front();
+  auto lower = [](std::string value) {
+    for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return value;
+  };
+  const auto best = std::max_element(probs.begin(), probs.end()) - probs.begin();
+  for (size_t label = 0; label < probs.size(); ++label) {
+    const std::string name = lower(classifier.labels()[label]);
+    for (size_t e = 0; e < emotions.size(); ++e) {
+      if (lower(emotions[e]) != name) continue;
+      out.scores[e] = probs[label];
+      if (static_cast<std::ptrdiff_t>(label) == best) out.judged = static_cast<int>(e);
+    }
+  }
+  return out;
+}
+
 double Perplexity(const std::vector<double>& log_probs) {
   if (log_probs.empty()) return std::nan("");
   double total = 0;
@@ -168,6 +193,7 @@ TaskOutput RunSteer(TaskContext& ctx) {
 
   // The judge.
   std::unique_ptr<ProbeJudge> probe;
+  std::unique_ptr<SequenceClassifier> classifier;
   int64_t judge_layer = -1;
   std::string judge_method;
   if (judge_kind == "probe") {
@@ -177,11 +203,17 @@ TaskOutput RunSteer(TaskContext& ctx) {
     std::vector<std::vector<float>> centroids;
     for (const std::string& e : emotions) centroids.push_back(InputVector(ctx, "activation_means", judge_method, judge_layer, e));
     probe = std::make_unique<ProbeJudge>(*loaded, judge_layer, std::move(centroids));
+  } else if (judge_kind == "classifier") {
+    const std::string path = judge_spec.value("path", "");
+    if (path.empty()) throw TaskFailed("steer: the classifier judge needs judge.path (a classifier model folder)", false);
+    classifier = SequenceClassifier::Load(path, device);
   } else if (judge_kind != "lexicon") {
-    throw TaskFailed("steer: judge kind '" + judge_kind + "' is not probe or lexicon", false);
+    throw TaskFailed("steer: judge kind '" + judge_kind + "' is not probe, lexicon or classifier", false);
   }
   auto judge = [&](const std::string& text) {
-    return probe ? probe->Judge(text) : LexiconJudge(text, emotions);
+    if (probe) return probe->Judge(text);
+    if (classifier) return ClassifierJudge(*classifier, text, emotions);
+    return LexiconJudge(text, emotions);
   };
 
   std::vector<Stimulus> prompts = LoadStimuliFile(JoinPath(StimuliDir(params), "steering_prompts.jsonl"));
@@ -273,7 +305,9 @@ TaskOutput RunSteer(TaskContext& ctx) {
   const json settings = {{"layer", layer}, {"layer_spec", params.Raw("layer")}, {"emotion", emotion},
                          {"coefficients", coefficients}, {"mode", mode}, {"scale", scale},
                          {"vector_method", vector_method}, {"peak_metric", peak_metric},
-                         {"judge", {{"kind", judge_kind}, {"method", judge_method}, {"layer", judge_layer}}},
+                         {"judge", {{"kind", judge_kind}, {"method", judge_method}, {"layer", judge_layer},
+                                    {"path", judge_spec.value("path", "")},
+                                    {"labels", classifier ? json(classifier->labels()) : json(nullptr)}}},
                          {"thresholds", {{"explosive_ppl_ratio", thresholds.explosive_ppl_ratio},
                                          {"collapse_compression", thresholds.collapse_compression},
                                          {"collapse_seq_rep4", thresholds.collapse_seq_rep4},

@@ -149,3 +149,59 @@ TEST_CASE("GGUF direction indexes refuse the hook points llama.cpp cannot steer"
   REQUIRE_THROWS_WITH(emoscope::GgufDirectionIndex(1), Catch::Contains("hook point 1"));
   REQUIRE_THROWS(emoscope::GgufDirectionIndex(0));
 }
+
+TEST_CASE("steering judged by a sequence classifier stores its label scores", "[science][campaign][classifier]") {
+  emoscope::testing::TempDir dir;
+  const std::string emoscope = ShellQuote(ProgramPath("emoscope"));
+  REQUIRE(RunCommand(emoscope + " model init --arch gpt2 --layers 2 --hidden 32 --heads 4 --merges 40 --out " +
+                     ShellQuote(dir.File("gpt2"))).exit_code == 0);
+  const auto init = RunCommand(emoscope + " model init --arch roberta-classifier --labels Joy,Anger,neutral --layers 1 --hidden 16 --heads 2 --out " +
+                               ShellQuote(dir.File("clf")));
+  INFO(init.output);
+  REQUIRE(init.exit_code == 0);
+  emoscope::WriteFileAtomic(dir.File("c.yaml"), R"(campaign: judged
+models:
+  - {name: gpt2, path: gpt2}
+science:
+  emotions: [joy, anger]
+  methods: [comprehension]
+  per_emotion: 3
+  neutral: 4
+  steering:
+    layers: [1]
+    coefficients: [4]
+    prompts: 2
+    seeds: [0]
+    judge: {kind: classifier, path: clf}
+    generation: {max_new_tokens: 5}
+)");
+  const auto run = RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 1 --db " + ShellQuote(dir.File("j.db")));
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(dir.File("j.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT judge_scores FROM steering_generations", -1, &stmt, nullptr) == SQLITE_OK);
+  int rows = 0;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    const std::string scores = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    CHECK_THAT(scores, Catch::Contains("\"joy\"") && Catch::Contains("\"anger\""));
+    ++rows;
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  CHECK(rows == 2 * 2 * 2);  // 2 emotions x 2 prompts x (baseline + 1 coefficient)
+
+  // A judge path that is not a classifier folder is refused when the campaign is read.
+  emoscope::WriteFileAtomic(dir.File("bad.yaml"), R"(campaign: bad
+models:
+  - {name: gpt2, path: gpt2}
+science:
+  emotions: [joy, anger]
+  steering:
+    judge: {kind: classifier, path: nowhere}
+)");
+  const auto bad = RunCommand(emoscope + " run " + ShellQuote(dir.File("bad.yaml")) + " --workers 1 --db " + ShellQuote(dir.File("b.db")));
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.output, Catch::Contains("bad.yaml:7") && Catch::Contains("science.steering.judge.path"));
+}
