@@ -1,0 +1,113 @@
+// Peak memory of extraction: a GPT-2-small-shaped random model (124M parameters) reads
+// comprehension stimuli at 512 padded tokens per forward pass, with every layer read out.
+// Reports the weights' size, the process's peak resident memory, and what extraction adds on top
+// of the loaded model, in units of one layer's activations at 512 tokens (512 x 768 float32) and
+// compared with what holding every layer (13 x 512 x 768) would take.
+//
+//   build/bench/extraction_memory [--model DIR] [--stimuli 96] [--tokens-per-batch 512]
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "common/args.h"
+#include "common/file_util.h"
+#include "common/log.h"
+#include "models/runtime/model.h"
+#include "models/runtime/model_init.h"
+#include "models/tokenizer/tokenizer.h"
+#include "science/extraction.h"
+#include "stimuli/stimuli.h"
+
+namespace {
+
+// Peak and current resident set size in bytes (/proc/self/status VmHWM, VmRSS).
+std::pair<double, double> ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  double peak = 0, current = 0;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) peak = std::stod(line.substr(6)) * 1024;
+    if (line.rfind("VmRSS:", 0) == 0) current = std::stod(line.substr(6)) * 1024;
+  }
+  return {peak, current};
+}
+
+// Resets the peak (VmHWM) to the current resident size (Linux >= 4.0).
+void ResetPeak() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+}
+
+double MiB(double bytes) { return bytes / (1024.0 * 1024.0); }
+
+int Main(int argc, char** argv) {
+  emoscope::ArgParser parser("extraction_memory", "[options]");
+  parser.Option("model", "existing model folder (default: a random GPT-2-small one in a temp folder)");
+  parser.Option("stimuli", "comprehension passages to read", "96");
+  parser.Option("tokens-per-batch", "padded tokens per forward pass", "512");
+  const auto args = parser.Parse(std::vector<std::string>(argv + 1, argv + argc));
+  emoscope::InitLogging("warn");
+  std::string dir;
+  std::filesystem::path temp;
+  if (auto given = args.GetOptional("model")) {
+    dir = *given;
+  } else {
+    temp = std::filesystem::temp_directory_path() / ("emoscope-memory-" + std::to_string(::getpid()));
+    emoscope::ModelInitOptions options;
+    options.arch = "gpt2";
+    options.layers = 12;
+    options.hidden = 768;
+    options.heads = 12;
+    options.max_positions = 1024;
+    options.vocab_size = 50257;
+    dir = temp.string();
+    emoscope::InitRandomModel(options, dir);
+  }
+  double weights_bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".safetensors") weights_bytes += static_cast<double>(entry.file_size());
+  }
+  auto model = emoscope::LoadModel(dir);
+  const emoscope::Tokenizer tokenizer = emoscope::Tokenizer::FromFolder(dir);
+  std::vector<emoscope::ExtractionItem> items;
+  const auto stimuli = emoscope::LoadStimuliFile(emoscope::BuiltinStimuliFile("comprehension.jsonl"));
+  for (size_t i = 0; i < stimuli.size() && static_cast<int64_t>(items.size()) < args.GetInt("stimuli"); ++i) {
+    items.push_back({stimuli[i].id, stimuli[i].emotion, stimuli[i].text, 0});
+  }
+  emoscope::ExtractionOptions options;
+  options.tokens_per_batch = args.GetInt("tokens-per-batch");
+  // Touch every weight once (a first pass), so the baseline holds the whole mapped model.
+  emoscope::ExtractReadouts(*model, tokenizer, {items.front()}, options);
+  const double loaded = ResidentBytes().second;
+  ResetPeak();
+  const auto samples = emoscope::ExtractReadouts(*model, tokenizer, items, options);
+  const double peak = ResidentBytes().first;
+  const double hidden = static_cast<double>(model->hidden_size());
+  const double points = static_cast<double>(model->num_layers() + 1);
+  const double tokens = static_cast<double>(options.tokens_per_batch);
+  const double one_layer = tokens * hidden * 4;
+  std::printf("model %s: %lld layers, hidden %lld, weights %.1f MiB\n", dir.c_str(),
+              static_cast<long long>(model->num_layers()), static_cast<long long>(model->hidden_size()), MiB(weights_bytes));
+  std::printf("stimuli read: %zu, padded tokens per pass: %lld\n", samples.size(), static_cast<long long>(options.tokens_per_batch));
+  std::printf("resident with the model loaded: %.1f MiB\n", MiB(loaded));
+  std::printf("peak resident during extraction: %.1f MiB\n", MiB(peak));
+  std::printf("extraction adds: %.1f MiB = %.1f x one layer's activations (%.2f MiB); all %g hook points would be %.1f MiB\n",
+              MiB(peak - loaded), (peak - loaded) / one_layer, MiB(one_layer), points, MiB(points * one_layer));
+  if (!temp.empty()) std::filesystem::remove_all(temp);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "extraction_memory: %s\n", error.what());
+    return 1;
+  }
+}
