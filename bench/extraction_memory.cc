@@ -8,6 +8,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <c10/core/CPUAllocator.h>
+
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +26,43 @@
 #include "stimuli/stimuli.h"
 
 namespace {
+
+// Wraps libtorch's CPU allocator to count the bytes of live tensors and their peak. Weights used in
+// place from the memory-mapped checkpoint never pass through it, so the peak is exactly what the
+// forward passes allocate: activations, temporaries, outputs.
+class CountingAllocator final : public c10::Allocator {
+ public:
+  explicit CountingAllocator(c10::Allocator* base) : base_(base) {}
+  c10::DataPtr allocate(size_t bytes) const override {
+    c10::DataPtr inner = base_->allocate(bytes);
+    auto* record = new Record{std::move(inner), bytes, this};
+    const size_t now = live_.fetch_add(bytes) + bytes;
+    size_t peak = peak_.load();
+    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+    }
+    void* data = record->inner.get();
+    return {data, record, &Free, record->inner.device()};
+  }
+  c10::DeleterFnPtr raw_deleter() const override { return nullptr; }
+  size_t live() const { return live_.load(); }
+  size_t peak() const { return peak_.load(); }
+  void ResetPeak() { peak_.store(live_.load()); }
+
+ private:
+  struct Record {
+    c10::DataPtr inner;
+    size_t bytes;
+    const CountingAllocator* owner;
+  };
+  static void Free(void* context) {
+    auto* record = static_cast<Record*>(context);
+    record->owner->live_.fetch_sub(record->bytes);
+    delete record;
+  }
+  c10::Allocator* base_;
+  mutable std::atomic<size_t> live_{0};
+  mutable std::atomic<size_t> peak_{0};
+};
 
 // Peak and current resident set size in bytes (/proc/self/status VmHWM, VmRSS).
 std::pair<double, double> ResidentBytes() {
@@ -71,6 +111,8 @@ int Main(int argc, char** argv) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() == ".safetensors") weights_bytes += static_cast<double>(entry.file_size());
   }
+  static CountingAllocator counting(c10::GetDefaultCPUAllocator());
+  c10::SetCPUAllocator(&counting, /*priority=*/100);
   auto model = emoscope::LoadModel(dir);
   const emoscope::Tokenizer tokenizer = emoscope::Tokenizer::FromFolder(dir);
   std::vector<emoscope::ExtractionItem> items;
@@ -84,8 +126,11 @@ int Main(int argc, char** argv) {
   emoscope::ExtractReadouts(*model, tokenizer, {items.front()}, options);
   const double loaded = ResidentBytes().second;
   ResetPeak();
+  const double tensors_before = static_cast<double>(counting.live());
+  counting.ResetPeak();
   const auto samples = emoscope::ExtractReadouts(*model, tokenizer, items, options);
   const double peak = ResidentBytes().first;
+  const double tensor_peak = static_cast<double>(counting.peak()) - tensors_before;
   const double hidden = static_cast<double>(model->hidden_size());
   const double points = static_cast<double>(model->num_layers() + 1);
   const double tokens = static_cast<double>(options.tokens_per_batch);
@@ -95,8 +140,10 @@ int Main(int argc, char** argv) {
   std::printf("stimuli read: %zu, padded tokens per pass: %lld\n", samples.size(), static_cast<long long>(options.tokens_per_batch));
   std::printf("resident with the model loaded: %.1f MiB\n", MiB(loaded));
   std::printf("peak resident during extraction: %.1f MiB\n", MiB(peak));
-  std::printf("extraction adds: %.1f MiB = %.1f x one layer's activations (%.2f MiB); all %g hook points would be %.1f MiB\n",
-              MiB(peak - loaded), (peak - loaded) / one_layer, MiB(one_layer), points, MiB(points * one_layer));
+  std::printf("peak tensor memory allocated by extraction: %.1f MiB = %.1f x one layer's activations (%.2f MiB at %g tokens)\n",
+              MiB(tensor_peak), tensor_peak / one_layer, MiB(one_layer), tokens);
+  std::printf("  (holding all %g hook points' activations would take %.1f MiB)\n", points, MiB(points * one_layer));
+  std::printf("resident memory added (allocator and BLAS buffers included, noisy): %.1f MiB\n", MiB(peak - loaded));
   if (!temp.empty()) std::filesystem::remove_all(temp);
   return 0;
 }

@@ -17,6 +17,7 @@ enum ExitCode : int {
   kExitError = 1,            // The command failed; the message says why.
   kExitUsage = 2,            // Bad command line.
   kExitFinishedFailed = 3,   // A campaign ran to its end with failed tasks.
+  kExitDrift = 4,            // verify: a re-run task's results differ from the stored ones.
   kExitInterrupted = 130,    // Stopped by Ctrl-C (SIGINT) or SIGTERM before the end; run again to resume.
 };
 

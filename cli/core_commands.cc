@@ -6,6 +6,7 @@
 #include "cli/tokenize_command.h"
 #include "cli/stimuli_commands.h"
 #include "cli/orchestrator_commands.h"
+#include "cli/analysis_commands.h"
 #include "emoscope_version.h"
 
 namespace emoscope {
@@ -22,6 +23,7 @@ std::vector<Command> CoreCommands() {
   for (Command& command : StimuliCommands()) commands.push_back(std::move(command));
   for (Command& command : OrchestratorCommands()) commands.push_back(std::move(command));
   for (Command& command : DashboardCommands()) commands.push_back(std::move(command));
+  for (Command& command : AnalysisCommands()) commands.push_back(std::move(command));
   return commands;
 }
 
@@ -30,6 +32,7 @@ std::vector<Command> TorchCommandNames() {
       {"forward", "run a model on input_ids, write every layer's residual stream and logits", nullptr},
       {"generate", "generate text from a prompt, optionally steered", nullptr},
       {"model init", "write a random but valid Hugging Face model folder", nullptr},
+      {"verify", "re-run a sample of a campaign's finished tasks and compare with the stored results", nullptr},
   };
 }
 

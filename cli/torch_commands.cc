@@ -1,4 +1,4 @@
-// The commands emoscope-torch runs: forward, generate, model init.
+// The commands emoscope-torch runs: forward, generate, model init, verify, worker.
 #include "cli/torch_commands.h"
 
 #include <ATen/ATen.h>
@@ -22,6 +22,7 @@
 #include "models/runtime/tensor_file.h"
 #include "models/tokenizer/tokenizer.h"
 #include "cli/orchestrator_commands.h"
+#include "cli/verify_command.h"
 #include "science/tasks.h"
 #include "worker/task_registry.h"
 
@@ -223,6 +224,7 @@ std::vector<Command> TorchCommands() {
     if (command.name == "forward") command.run = RunForward;
     if (command.name == "generate") command.run = RunGenerate;
     if (command.name == "model init") command.run = RunModelInit;
+    if (command.name == "verify") command.run = [](const std::vector<std::string>& args) { return RunVerify(args, ScienceTaskRegistry()); };
     if (!command.run) {
       const std::string name = command.name;
       command.run = [name](const std::vector<std::string>&) -> int { Fail("'{}' is not available here", name); };
