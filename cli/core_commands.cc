@@ -25,6 +25,7 @@ std::vector<Command> TorchCommandNames() {
       {"forward", "run a model on input_ids, write every layer's residual stream and logits", nullptr},
       {"generate", "generate text from a prompt, optionally steered", nullptr},
       {"model init", "write a random but valid Hugging Face model folder", nullptr},
+      {"model train", "train a small language model on the synthetic emotional corpus", nullptr},
   };
 }
 
