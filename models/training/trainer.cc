@@ -283,7 +283,8 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
       bar->SetSuffix(fmt::format("loss {:.3f} lr {:.2e} {:.0f} tok/s", smoothed_loss, lr, rate));
       bar->Set(state.step);
     }
-    stopped = signals.requested() || (control.stop_after && control.stop_after(state.step));
+    const bool asked = control.stop_after && control.stop_after(state.step);
+    stopped = asked || signals.requested();
     const bool due = options.checkpoint_every > 0 && state.step % options.checkpoint_every == 0;
     if (stopped || due || state.step == options.steps) save_checkpoint(elapsed_now());
     if (stopped && state.step < options.steps) break;

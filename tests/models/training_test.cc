@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -228,6 +229,29 @@ TEST_CASE("stopping halfway and resuming gives the same final weights as one uni
     emoscope::WriteFileAtomic(dir.File("halves/checkpoint/state.json"), "{not json");
     CHECK_THAT(ErrorOf(halves), Catch::Contains("state.json"));
   }
+}
+
+TEST_CASE("SIGTERM during training writes a checkpoint and stops; the handler is restored after", "[training][checkpoint]") {
+  TempDir dir;
+  TrainOptions options = TinyRun(dir.File("model"));
+  options.steps = 10;
+  emoscope::TrainControl control = Quiet();
+  control.stop_after = [](int64_t steps_done) {
+    if (steps_done == 3) std::raise(SIGTERM);  // as `kill` would, between two steps
+    return false;
+  };
+  struct sigaction before {};
+  sigaction(SIGTERM, nullptr, &before);
+  const emoscope::TrainingReport report = emoscope::Train(options, control);
+  CHECK_FALSE(report.completed);
+  CHECK(report.steps == 3);
+  const auto state = emoscope::ReadTrainingState(dir.File("model/checkpoint"));
+  REQUIRE(state);
+  CHECK(state->step == 3);
+  struct sigaction current {};
+  sigaction(SIGTERM, nullptr, &current);
+  CHECK(current.sa_handler == before.sa_handler);
+  CHECK(emoscope::Train(options, Quiet()).completed);
 }
 
 TEST_CASE("bad training options are errors naming the option", "[training][errors]") {
