@@ -221,7 +221,7 @@ int RunModelTrain(const std::vector<std::string>& argv) {
   parser.Option("checkpoint-every", "steps between checkpoints (0: at the end and on a signal only)",
                 text(d.checkpoint_every));
   parser.Option("eval-windows", "sequences scored for the final train and validation losses", text(d.eval_windows));
-  parser.Option("threads", "CPU threads (0: all cores)", text(d.threads));
+  parser.Option("threads", "CPU threads (0: the cores not busy: cores minus the load average, at least 1)", text(d.threads));
   parser.Option("device", "cpu, cuda or cuda:N", d.device);
   parser.Flag("json", "print the report as JSON");
   const ParsedArgs args = parser.Parse(argv);
@@ -266,10 +266,10 @@ int RunModelTrain(const std::vector<std::string>& argv) {
   } else {
     std::printf("%s", fmt::format("wrote {}: {} parameters, vocab {}, {} steps in {}\n"
                                   "  train loss {:.4f}, validation loss {:.4f}, unigram baseline {:.4f} (nats/token)\n"
-                                  "  {:.0f} tokens/s; {} training and {} validation tokens\n",
+                                  "  {:.0f} tokens/s on {} threads; {} training and {} validation tokens\n",
                                   report.out, report.parameters, report.vocab, report.steps,
                                   FormatDuration(report.elapsed_seconds), report.train_loss, report.validation_loss,
-                                  report.unigram_loss, report.tokens_per_second, report.train_tokens,
+                                  report.unigram_loss, report.tokens_per_second, report.threads, report.train_tokens,
                                   report.validation_tokens)
                           .c_str());
   }

@@ -42,7 +42,7 @@ struct TrainOptions {
   std::string out;               // output folder, required
   int64_t checkpoint_every = 100;  // steps between checkpoints; 0: only at the end and on a signal
   int64_t eval_windows = 64;     // windows of seq_len tokens for the train and validation losses
-  int64_t threads = 0;           // intra-op threads; 0: the machine's cores
+  int64_t threads = 0;           // intra-op threads; 0: the cores not busy (cores - load average, >= 1)
   std::string device = "cpu";    // cpu, cuda, cuda:N
 };
 

@@ -33,6 +33,7 @@ struct TrainingReport {
   double tokens_per_second = 0;    // training tokens per second of training time (all sessions)
   double elapsed_seconds = 0;      // training time (all sessions), excluding data preparation
   int64_t parameters = 0;          // model parameters
+  int64_t threads = 0;             // intra-op threads this session used
   int64_t vocab = 0;               // tokenizer and embedding size
   int64_t train_tokens = 0;        // tokens in the training stream
   int64_t validation_tokens = 0;   // tokens in the validation stream
