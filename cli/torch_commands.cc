@@ -264,11 +264,11 @@ int RunModelTrain(const std::vector<std::string>& argv) {
     std::printf("stopped at step %lld of %lld; checkpoint in %s/checkpoint (run the same command to continue)\n",
                 static_cast<long long>(report.steps), static_cast<long long>(options.steps), options.out.c_str());
   } else {
-    std::printf("%s", fmt::format("wrote {}: {} parameters, vocab {}, {} steps in {}\n"
+    std::printf("%s", fmt::format("wrote {}: {} parameters, vocab {}, {} steps in {} ({:.0f} CPU seconds)\n"
                                   "  train loss {:.4f}, validation loss {:.4f}, unigram baseline {:.4f} (nats/token)\n"
                                   "  {:.0f} tokens/s on {} threads; {} training and {} validation tokens\n",
                                   report.out, report.parameters, report.vocab, report.steps,
-                                  FormatDuration(report.elapsed_seconds), report.train_loss, report.validation_loss,
+                                  FormatDuration(report.elapsed_seconds), report.cpu_seconds, report.train_loss, report.validation_loss,
                                   report.unigram_loss, report.tokens_per_second, report.threads, report.train_tokens,
                                   report.validation_tokens)
                           .c_str());

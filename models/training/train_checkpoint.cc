@@ -39,6 +39,7 @@ void WriteTrainingState(const std::string& dir, const TrainingState& state) {
   json["step"] = state.step;
   json["tensors"] = tensor_name;
   json["elapsed_seconds"] = state.elapsed_seconds;
+  json["cpu_seconds"] = state.cpu_seconds;
   json["identity"] = state.identity;
   json["history"] = state.history;
   WriteFileAtomic(JoinPath(dir, "state.json"), json.dump(1) + "\n");
@@ -74,6 +75,7 @@ std::optional<TrainingState> ReadTrainingState(const std::string& dir) {
   try {
     state.step = field("step").get<int64_t>();
     state.elapsed_seconds = field("elapsed_seconds").get<double>();
+    state.cpu_seconds = field("cpu_seconds").get<double>();
     state.identity = nlohmann::ordered_json::parse(field("identity").dump());
     state.history = field("history");
   } catch (const nlohmann::json::exception& error) {

@@ -4,7 +4,8 @@
 //   config.json, tokenizer.json, model.safetensors  the model as initialized (step 0), loadable
 //   state-SSSSSSSS.safetensors                      tensors "param/NAME", "adam_m/NAME", "adam_v/NAME"
 //   state.json                                      {"format", "version", "step", "tensors",
-//                                                    "identity", "elapsed_seconds", "history"}
+//                                                    "identity", "elapsed_seconds",
+//                                                    "cpu_seconds", "history"}
 // state.json is written last, atomically (temporary file, fsync, rename), and names its tensor
 // file: it is the commit point, so a run killed while writing leaves the previous checkpoint
 // intact. Older tensor files are removed after the commit. The batch sampler draws from a stream
@@ -27,6 +28,7 @@ inline constexpr int kTrainingStateVersion = 1;
 struct TrainingState {
   int64_t step = 0;              // optimizer steps done
   double elapsed_seconds = 0;    // training time spent so far (all sessions)
+  double cpu_seconds = 0;        // process CPU time spent training so far (all sessions)
   nlohmann::ordered_json identity;          // TrainIdentity of the run
   nlohmann::json history = nlohmann::json::array();  // [{"step", "loss", "lr"}, ...]
   std::map<std::string, at::Tensor> parameters;

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/Reduction.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -74,6 +75,14 @@ int64_t DefaultThreadCount() {
   double load = 0;
   if (getloadavg(&load, 1) != 1) return cores;
   return std::clamp<int64_t>(cores - std::llround(load), 1, cores);
+}
+
+// User plus system CPU time of this process, all threads.
+double ProcessCpuSeconds() {
+  struct rusage usage {};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 void MakeDirectory(const std::string& dir) {
@@ -173,6 +182,7 @@ nlohmann::ordered_json ReportJson(const TrainingReport& r) {
           {"unigram_loss", r.unigram_loss},
           {"tokens_per_second", r.tokens_per_second},
           {"elapsed_seconds", r.elapsed_seconds},
+          {"cpu_seconds", r.cpu_seconds},
           {"parameters", r.parameters},
           {"threads", r.threads},
           {"vocab", r.vocab},
@@ -244,10 +254,12 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
     optimizer.Restore(resumed->first_moments, resumed->second_moments, resumed->step);
     state.step = resumed->step;
     state.elapsed_seconds = resumed->elapsed_seconds;
+    state.cpu_seconds = resumed->cpu_seconds;
     state.history = resumed->history;
   }
-  auto save_checkpoint = [&](double elapsed) {
+  auto save_checkpoint = [&](double elapsed, double cpu) {
     state.elapsed_seconds = elapsed;
+    state.cpu_seconds = cpu;
     state.parameters = parameters;
     state.first_moments = optimizer.first_moments();
     state.second_moments = optimizer.second_moments();
@@ -264,6 +276,9 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   StopSignals signals;
   const auto session_start = std::chrono::steady_clock::now();
   const double elapsed_before = state.elapsed_seconds;
+  const double cpu_before = state.cpu_seconds;
+  const double cpu_start = ProcessCpuSeconds();
+  auto cpu_now = [&] { return cpu_before + ProcessCpuSeconds() - cpu_start; };
   auto elapsed_now = [&] {
     return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
   };
@@ -298,7 +313,7 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
     const bool asked = control.stop_after && control.stop_after(state.step);
     stopped = asked || signals.requested();
     const bool due = options.checkpoint_every > 0 && state.step % options.checkpoint_every == 0;
-    if (stopped || due || state.step == options.steps) save_checkpoint(elapsed_now());
+    if (stopped || due || state.step == options.steps) save_checkpoint(elapsed_now(), cpu_now());
     if (stopped && state.step < options.steps) break;
     stopped = false;
   }
@@ -307,7 +322,9 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   TrainingReport report;
   report.steps = state.step;
   report.completed = state.step >= options.steps;
-  report.elapsed_seconds = resumed && state.step == resumed->step ? resumed->elapsed_seconds : elapsed_now();
+  const bool trained_now = !resumed || state.step > resumed->step;
+  report.elapsed_seconds = trained_now ? elapsed_now() : resumed->elapsed_seconds;
+  report.cpu_seconds = trained_now ? cpu_now() : resumed->cpu_seconds;
   report.tokens_per_second =
       report.elapsed_seconds > 0 ? static_cast<double>(state.step * tokens_per_step) / report.elapsed_seconds : 0;
   report.parameters = parameter_count;

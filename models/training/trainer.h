@@ -32,6 +32,8 @@ struct TrainingReport {
   double unigram_loss = 0;         // validation targets under the training unigram distribution
   double tokens_per_second = 0;    // training tokens per second of training time (all sessions)
   double elapsed_seconds = 0;      // training time (all sessions), excluding data preparation
+  double cpu_seconds = 0;          // process CPU time of that training (user + system, all threads);
+                                   // far below elapsed x threads when other programs share the cores
   int64_t parameters = 0;          // model parameters
   int64_t threads = 0;             // intra-op threads this session used
   int64_t vocab = 0;               // tokenizer and embedding size
