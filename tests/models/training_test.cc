@@ -296,3 +296,25 @@ TEST_CASE("model train on the command line names a missing option and refuses ge
   CHECK(gemma.exit_code == 2);
   CHECK_THAT(gemma.output, Catch::Contains("Gemma"));
 }
+
+TEST_CASE("model train on the command line writes a folder that generate reads", "[training][commands]") {
+  TempDir dir;
+  const std::string program = emoscope::testing::ShellQuote(emoscope::testing::ProgramPath("emoscope"));
+  const std::string model = emoscope::testing::ShellQuote(dir.File("model"));
+  // In a subshell, so that only standard output (the JSON) reaches the pipe.
+  const auto train = emoscope::testing::RunCommand(
+      "(" + program + " model train --arch gpt2 --layers 1 --hidden 16 --heads 2 --documents 100 --vocab 300 --steps 3 " +
+      "--batch 2 --seq-len 16 --eval-windows 2 --threads 1 --json --out " + model + " 2>/dev/null)");
+  INFO(train.output);
+  REQUIRE(train.exit_code == 0);
+  const auto report = nlohmann::json::parse(train.output);
+  CHECK(report["completed"] == true);
+  CHECK(report["steps"] == 3);
+  CHECK(report["vocab"] == 300);
+  CHECK(report["unigram_loss"].get<double>() > 0);
+  const auto generate = emoscope::testing::RunCommand("(" + program + " generate " + model +
+                                                      " --prompt 'She smiled' --max-new-tokens 4 --json 2>/dev/null)");
+  INFO(generate.output);
+  REQUIRE(generate.exit_code == 0);
+  CHECK(nlohmann::json::parse(generate.output)["prompt"] == "She smiled");
+}
