@@ -231,7 +231,7 @@ TEST_CASE("stopping halfway and resuming gives the same final weights as one uni
   }
 }
 
-TEST_CASE("SIGTERM during training writes a checkpoint and stops; the handler is restored after", "[training][checkpoint]") {
+TEST_CASE("SIGTERM during training writes a checkpoint and stops, and the previous handler comes back", "[training][checkpoint]") {
   TempDir dir;
   TrainOptions options = TinyRun(dir.File("model"));
   options.steps = 10;
