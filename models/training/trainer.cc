@@ -322,9 +322,9 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   TrainingReport report;
   report.steps = state.step;
   report.completed = state.step >= options.steps;
-  const bool trained_now = !resumed || state.step > resumed->step;
-  report.elapsed_seconds = trained_now ? elapsed_now() : resumed->elapsed_seconds;
-  report.cpu_seconds = trained_now ? cpu_now() : resumed->cpu_seconds;
+  // As of the last checkpoint, which every way out of the loop writes (or the resumed one).
+  report.elapsed_seconds = state.elapsed_seconds;
+  report.cpu_seconds = state.cpu_seconds;
   report.tokens_per_second =
       report.elapsed_seconds > 0 ? static_cast<double>(state.step * tokens_per_step) / report.elapsed_seconds : 0;
   report.parameters = parameter_count;

@@ -2,6 +2,8 @@
 // whose loss falls, bit-identical resumption from a checkpoint, and errors naming the option.
 #include <ATen/ATen.h>
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <cmath>
@@ -212,6 +214,12 @@ TEST_CASE("stopping halfway and resuming gives the same final weights as one uni
       CHECK(at::equal(tensor, b.at(name)));
     }
     CHECK(second.validation_loss == straight.validation_loss);
+    // Running the finished command again trains nothing and reports the same figures.
+    const emoscope::TrainingReport again = emoscope::Train(halves, Quiet());
+    CHECK(again.completed);
+    CHECK(again.steps == 12);
+    CHECK(again.validation_loss == straight.validation_loss);
+    CHECK(again.elapsed_seconds == second.elapsed_seconds);
     // Only the last checkpoint's tensor file is kept.
     CHECK(emoscope::FileExists(dir.File("halves/checkpoint/state-00000012.safetensors")));
     CHECK_FALSE(emoscope::FileExists(dir.File("halves/checkpoint/state-00000006.safetensors")));
@@ -277,7 +285,12 @@ TEST_CASE("bad training options are errors naming the option", "[training][error
     options.vocab = 100;
     CHECK_THAT(ErrorOf(options), Catch::Contains("--vocab"));
   }
-  SECTION("a sequence longer than the corpus") {
+  SECTION("a folder that holds a model but no checkpoint") {
+    REQUIRE(::mkdir(dir.File("model").c_str(), 0755) == 0);
+    emoscope::WriteFileAtomic(dir.File("model/config.json"), "{}");
+    CHECK_THAT(ErrorOf(options), Catch::Contains("already holds a model") && Catch::Contains("--out"));
+  }
+    SECTION("a sequence longer than the corpus") {
     options.documents = 4;
     options.seq_len = 4096;
     CHECK_THAT(ErrorOf(options), Catch::Contains("--seq-len") && Catch::Contains("--documents"));
