@@ -270,8 +270,9 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   const int64_t tokens_per_step = options.batch * options.seq_len;
   std::unique_ptr<ProgressBar> bar;
   if (control.show_progress) {
-    bar = std::make_unique<ProgressBar>("train", options.steps, "step");
-    bar->Set(state.step);
+    // Counts this session's steps only, so its rate and ETA are not inflated by resumed steps.
+    const std::string label = state.step > 0 ? fmt::format("train (from step {})", state.step) : "train";
+    bar = std::make_unique<ProgressBar>(label, options.steps - state.step, "step");
   }
   StopSignals signals;
   const auto session_start = std::chrono::steady_clock::now();
@@ -282,6 +283,7 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   auto elapsed_now = [&] {
     return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
   };
+  const int64_t first_step = state.step;
   double smoothed_loss = -1;
   bool stopped = false;
   while (state.step < options.steps) {
@@ -306,9 +308,9 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
     }
     if (bar) {
       const double seconds = elapsed_now() - elapsed_before;
-      const double rate = seconds > 0 ? static_cast<double>((state.step - (resumed ? resumed->step : 0)) * tokens_per_step) / seconds : 0;
+      const double rate = seconds > 0 ? static_cast<double>((state.step - first_step) * tokens_per_step) / seconds : 0;
       bar->SetSuffix(fmt::format("loss {:.3f} lr {:.2e} {:.0f} tok/s", smoothed_loss, lr, rate));
-      bar->Set(state.step);
+      bar->Set(state.step - first_step);
     }
     const bool asked = control.stop_after && control.stop_after(state.step);
     stopped = asked || signals.requested();
