@@ -146,6 +146,36 @@ void InitializeModelFolder(const TrainOptions& options, const std::string& dir, 
   WriteFileAtomic(config_path, config.dump(2) + "\n");
 }
 
+struct TrainableParameters {
+  std::map<std::string, at::Tensor> tensors;  // shared with the model, requiring grad
+  std::map<std::string, bool> decayed;        // matrices and embeddings; not norms or biases
+  int64_t count = 0;                          // elements in all
+};
+
+// Makes the model's parameters trainable in place: a private copy of each (of the checkpoint's
+// values when resuming), requiring grad.
+TrainableParameters MakeTrainable(const CausalLm& model, const TrainingState* resumed, const std::string& checkpoint_dir) {
+  TrainableParameters trainable;
+  for (const auto& [name, tensor] : model.parameters()) {
+    at::Tensor parameter = tensor;
+    if (resumed != nullptr) {
+      auto stored = resumed->parameters.find(name);
+      if (stored == resumed->parameters.end() || stored->second.sizes() != tensor.sizes()) {
+        Fail("{}: checkpoint has no tensor '{}' of shape [{}]", checkpoint_dir, name, fmt::join(tensor.sizes(), ", "));
+      }
+      parameter.set_data(stored->second.to(model.device(), at::kFloat).clone());
+    } else {
+      // The loaded tensors are read-only views of the memory-mapped file: train a private copy.
+      parameter.set_data(tensor.clone());
+    }
+    parameter.requires_grad_(true);
+    trainable.tensors[name] = parameter;
+    trainable.decayed[name] = parameter.dim() >= 2;
+    trainable.count += parameter.numel();
+  }
+  return trainable;
+}
+
 // Mean next-token loss in nats over `windows` [n, T + 1], in batches, without autograd.
 double MeanLoss(CausalLm& model, const at::Tensor& windows, int64_t batch) {
   const int64_t steps = windows.size(1) - 1;
@@ -223,31 +253,13 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   load.device = options.device;
   std::unique_ptr<CausalLm> model = LoadModel(checkpoint_dir, load);
   if (!model->trainable()) Fail("model train: {} has derived weights and cannot be trained", checkpoint_dir);
-  std::map<std::string, at::Tensor> parameters;
-  std::map<std::string, bool> decayed;
-  int64_t parameter_count = 0;
-  for (const auto& [name, tensor] : model->parameters()) {
-    at::Tensor parameter = tensor;
-    if (resumed) {
-      auto stored = resumed->parameters.find(name);
-      if (stored == resumed->parameters.end() || stored->second.sizes() != tensor.sizes()) {
-        Fail("{}: checkpoint has no tensor '{}' of shape [{}]", checkpoint_dir, name, fmt::join(tensor.sizes(), ", "));
-      }
-      parameter.set_data(stored->second.to(model->device(), at::kFloat).clone());
-    } else {
-      // The loaded tensors are read-only views of the memory-mapped file: train a private copy.
-      parameter.set_data(tensor.clone());
-    }
-    parameter.requires_grad_(true);
-    parameters[name] = parameter;
-    decayed[name] = parameter.dim() >= 2;  // matrices and embeddings; not norms or biases
-    parameter_count += parameter.numel();
-  }
+  const TrainableParameters trainable = MakeTrainable(*model, resumed ? &*resumed : nullptr, checkpoint_dir);
+  const std::map<std::string, at::Tensor>& parameters = trainable.tensors;
   AdamWOptions adamw;
   adamw.beta1 = options.beta1;
   adamw.beta2 = options.beta2;
   adamw.weight_decay = options.weight_decay;
-  AdamW optimizer(parameters, decayed, adamw);
+  AdamW optimizer(parameters, trainable.decayed, adamw);
   TrainingState state;
   state.identity = identity;
   if (resumed) {
@@ -329,7 +341,7 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   report.cpu_seconds = state.cpu_seconds;
   report.tokens_per_second =
       report.elapsed_seconds > 0 ? static_cast<double>(state.step * tokens_per_step) / report.elapsed_seconds : 0;
-  report.parameters = parameter_count;
+  report.parameters = trainable.count;
   report.threads = at::get_num_threads();
   report.vocab = data.vocab;
   report.train_tokens = data.train.size(0);
