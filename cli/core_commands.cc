@@ -33,6 +33,7 @@ std::vector<Command> TorchCommandNames() {
       {"generate", "generate text from a prompt, optionally steered", nullptr},
       {"model init", "write a random but valid Hugging Face model folder", nullptr},
       {"verify", "re-run a sample of a campaign's finished tasks and compare with the stored results", nullptr},
+      {"model train", "train a small language model on the synthetic emotional corpus", nullptr},
   };
 }
 

@@ -38,7 +38,7 @@ namespace {
 
 std::atomic<int> g_stop_signal{0};
 std::atomic<Coordinator*> g_coordinator{nullptr};
-extern "C" void OnStopSignal(int signal_number) {
+extern "C" void OnRunStopSignal(int signal_number) {
   g_stop_signal.store(signal_number);
   if (Coordinator* coordinator = g_coordinator.load()) coordinator->Stop();
 }
@@ -46,7 +46,7 @@ extern "C" void OnStopSignal(int signal_number) {
 void InstallStopHandlers() {
   g_stop_signal.store(0);
   struct sigaction action = {};
-  action.sa_handler = OnStopSignal;
+  action.sa_handler = OnRunStopSignal;
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);

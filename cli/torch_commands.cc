@@ -1,4 +1,4 @@
-// The commands emoscope-torch runs: forward, generate, model init, verify, worker.
+// The commands emoscope-torch runs: forward, generate, model init, model train, verify, worker.
 #include "cli/torch_commands.h"
 
 #include <ATen/ATen.h>
@@ -15,6 +15,7 @@
 #include "common/args.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/progress.h"
 #include "models/runtime/generate.h"
 #include "models/runtime/model.h"
 #include "models/runtime/classifier.h"
@@ -25,6 +26,7 @@
 #include "cli/verify_command.h"
 #include "science/tasks.h"
 #include "worker/task_registry.h"
+#include "models/training/trainer.h"
 
 namespace emoscope {
 namespace {
@@ -215,6 +217,97 @@ TaskRegistry ScienceTaskRegistry() {
   return registry;
 }
 
+// `model train` stopped by SIGINT or SIGTERM after writing its checkpoint: 128 + SIGINT, as shells
+// report an interrupted program.
+constexpr int kExitStopped = 130;
+
+int RunModelTrain(const std::vector<std::string>& argv) {
+  ArgParser parser("emoscope model train", "--arch ARCH --steps S --out DIR [--layers N --hidden D ...]");
+  const TrainOptions d;
+  auto text = [](auto value) { return fmt::format("{}", value); };
+  parser.Option("arch", "gpt2, llama, mistral, qwen2").Required();
+  parser.Option("out", "model folder to write (its checkpoint/ subfolder lets a run continue)").Required();
+  parser.Option("steps", "optimizer steps").Required();
+  parser.Option("layers", "number of blocks", text(d.layers));
+  parser.Option("hidden", "hidden size", text(d.hidden));
+  parser.Option("heads", "attention heads", text(d.heads));
+  parser.Option("kv-heads", "key/value heads (0: as many as heads)", text(d.kv_heads));
+  parser.Option("intermediate", "MLP width (0: 4 x hidden)", text(d.intermediate));
+  parser.Option("corpus", "training text: builtin (the synthetic emotional corpus)", d.corpus);
+  parser.Option("documents", "corpus documents (training and validation)", text(d.documents));
+  parser.Option("set", "emotion set of the corpus: emotions20, basic6 or a set file", d.emotion_set);
+  parser.Option("neutral-fraction", "share of neutral documents", text(d.neutral_fraction));
+  parser.Option("validation-fraction", "share of documents held out", text(d.validation_fraction));
+  parser.Option("vocab", "tokenizer size: 256 bytes + merges + end-of-text", text(d.vocab));
+  parser.Option("tokenizer-documents", "training documents the BPE merges are learned on", text(d.tokenizer_documents));
+  parser.Option("seed", "corpus, initialization and batch-order seed", text(d.seed));
+  parser.Option("batch", "sequences per step", text(d.batch));
+  parser.Option("seq-len", "tokens per sequence (and the model's max positions)", text(d.seq_len));
+  parser.Option("lr", "peak learning rate", text(d.lr));
+  parser.Option("warmup", "linear warmup steps", text(d.warmup));
+  parser.Option("min-lr-ratio", "cosine floor as a fraction of --lr", text(d.min_lr_ratio));
+  parser.Option("weight-decay", "AdamW decoupled weight decay (matrices and embeddings)", text(d.weight_decay));
+  parser.Option("beta1", "AdamW first-moment decay", text(d.beta1));
+  parser.Option("beta2", "AdamW second-moment decay", text(d.beta2));
+  parser.Option("clip", "global gradient-norm clip (0: off)", text(d.clip));
+  parser.Option("checkpoint-every", "steps between checkpoints (0: at the end and on a signal only)",
+                text(d.checkpoint_every));
+  parser.Option("eval-windows", "sequences scored for the final train and validation losses", text(d.eval_windows));
+  parser.Option("threads", "CPU threads (0: the cores not busy: cores minus the load average, at least 1)", text(d.threads));
+  parser.Option("device", "cpu, cuda or cuda:N", d.device);
+  parser.Flag("json", "print the report as JSON");
+  const ParsedArgs args = parser.Parse(argv);
+  TrainOptions options;
+  options.arch = args.Get("arch");
+  options.out = args.Get("out");
+  options.steps = args.GetInt("steps");
+  options.layers = args.GetInt("layers");
+  options.hidden = args.GetInt("hidden");
+  options.heads = args.GetInt("heads");
+  options.kv_heads = args.GetInt("kv-heads");
+  options.intermediate = args.GetInt("intermediate");
+  options.corpus = args.Get("corpus");
+  options.documents = args.GetInt("documents");
+  options.emotion_set = args.Get("set");
+  options.neutral_fraction = args.GetDouble("neutral-fraction");
+  options.validation_fraction = args.GetDouble("validation-fraction");
+  options.vocab = args.GetInt("vocab");
+  options.tokenizer_documents = args.GetInt("tokenizer-documents");
+  const int64_t seed = args.GetInt("seed");
+  if (seed < 0) throw UsageError("emoscope model train: --seed must not be negative");
+  options.seed = static_cast<uint64_t>(seed);
+  options.batch = args.GetInt("batch");
+  options.seq_len = args.GetInt("seq-len");
+  options.lr = args.GetDouble("lr");
+  options.warmup = args.GetInt("warmup");
+  options.min_lr_ratio = args.GetDouble("min-lr-ratio");
+  options.weight_decay = args.GetDouble("weight-decay");
+  options.beta1 = args.GetDouble("beta1");
+  options.beta2 = args.GetDouble("beta2");
+  options.clip = args.GetDouble("clip");
+  options.checkpoint_every = args.GetInt("checkpoint-every");
+  options.eval_windows = args.GetInt("eval-windows");
+  options.threads = args.GetInt("threads");
+  options.device = args.Get("device");
+  const TrainingReport report = Train(options);
+  if (args.Flag("json")) {
+    std::printf("%s\n", ReportJson(report).dump().c_str());
+  } else if (!report.completed) {
+    std::printf("stopped at step %lld of %lld; checkpoint in %s/checkpoint (run the same command to continue)\n",
+                static_cast<long long>(report.steps), static_cast<long long>(options.steps), options.out.c_str());
+  } else {
+    std::printf("%s", fmt::format("wrote {}: {} parameters, vocab {}, {} steps in {} ({:.0f} CPU seconds)\n"
+                                  "  train loss {:.4f}, validation loss {:.4f}, unigram baseline {:.4f} (nats/token)\n"
+                                  "  {:.0f} tokens/s on {} threads; {} training and {} validation tokens\n",
+                                  report.out, report.parameters, report.vocab, report.steps,
+                                  FormatDuration(report.elapsed_seconds), report.cpu_seconds, report.train_loss, report.validation_loss,
+                                  report.unigram_loss, report.tokens_per_second, report.threads, report.train_tokens,
+                                  report.validation_tokens)
+                          .c_str());
+  }
+  return report.completed ? kExitOk : kExitStopped;
+}
+
 }  // namespace
 
 std::vector<Command> TorchCommands() {
@@ -225,6 +318,7 @@ std::vector<Command> TorchCommands() {
     if (command.name == "generate") command.run = RunGenerate;
     if (command.name == "model init") command.run = RunModelInit;
     if (command.name == "verify") command.run = [](const std::vector<std::string>& args) { return RunVerify(args, ScienceTaskRegistry()); };
+    if (command.name == "model train") command.run = RunModelTrain;
     if (!command.run) {
       const std::string name = command.name;
       command.run = [name](const std::vector<std::string>&) -> int { Fail("'{}' is not available here", name); };
