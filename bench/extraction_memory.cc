@@ -20,7 +20,7 @@
 #include "common/file_util.h"
 #include "common/log.h"
 #include "models/runtime/model.h"
-#include "models/runtime/model_init.h"
+#include "bench/bench_model.h"
 #include "models/tokenizer/tokenizer.h"
 #include "science/extraction.h"
 #include "stimuli/stimuli.h"
@@ -91,22 +91,8 @@ int Main(int argc, char** argv) {
   parser.Option("tokens-per-batch", "padded tokens per forward pass", "512");
   const auto args = parser.Parse(std::vector<std::string>(argv + 1, argv + argc));
   emoscope::InitLogging("warn");
-  std::string dir;
-  std::filesystem::path temp;
-  if (auto given = args.GetOptional("model")) {
-    dir = *given;
-  } else {
-    temp = std::filesystem::temp_directory_path() / ("emoscope-memory-" + std::to_string(::getpid()));
-    emoscope::ModelInitOptions options;
-    options.arch = "gpt2";
-    options.layers = 12;
-    options.hidden = 768;
-    options.heads = 12;
-    options.max_positions = 1024;
-    options.vocab_size = 50257;
-    dir = temp.string();
-    emoscope::InitRandomModel(options, dir);
-  }
+  const emoscope::BenchModel bench_model(args.GetOptional("model"), "memory");
+  const std::string& dir = bench_model.dir();
   double weights_bytes = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() == ".safetensors") weights_bytes += static_cast<double>(entry.file_size());
@@ -144,7 +130,6 @@ int Main(int argc, char** argv) {
               MiB(tensor_peak), tensor_peak / one_layer, MiB(one_layer), tokens);
   std::printf("  (holding all %g hook points' activations would take %.1f MiB)\n", points, MiB(points * one_layer));
   std::printf("resident memory added (allocator and BLAS buffers included, noisy): %.1f MiB\n", MiB(peak - loaded));
-  if (!temp.empty()) std::filesystem::remove_all(temp);
   return 0;
 }
 

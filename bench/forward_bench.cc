@@ -21,7 +21,7 @@
 #include "common/file_util.h"
 #include "common/log.h"
 #include "models/runtime/model.h"
-#include "models/runtime/model_init.h"
+#include "bench/bench_model.h"
 
 namespace {
 
@@ -58,23 +58,8 @@ int Main(int argc, char** argv) {
   const auto args = parser.Parse(std::vector<std::string>(argv + 1, argv + argc));
   emoscope::InitLogging();
 
-  std::string model_dir;
-  std::filesystem::path temp;
-  if (auto given = args.GetOptional("model")) {
-    model_dir = *given;
-  } else {
-    temp = std::filesystem::temp_directory_path() / ("emoscope-bench-" + std::to_string(::getpid()));
-    emoscope::ModelInitOptions options;
-    options.arch = "gpt2";
-    options.layers = 12;
-    options.hidden = 768;
-    options.heads = 12;
-    options.max_positions = 1024;
-    options.vocab_size = 50257;
-    model_dir = temp.string();
-    std::fprintf(stderr, "writing a random GPT-2-small checkpoint to %s\n", model_dir.c_str());
-    emoscope::InitRandomModel(options, model_dir);
-  }
+  const emoscope::BenchModel bench_model(args.GetOptional("model"), "bench");
+  const std::string& model_dir = bench_model.dir();
   emoscope::LoadOptions load;
   load.dtype = args.Get("dtype");
   auto model = emoscope::LoadModel(model_dir, load);
@@ -122,7 +107,6 @@ int Main(int argc, char** argv) {
   report("forward + all-layer readout", readout_t);
   report("readout, no logits", only_t);
   std::printf("readout overhead over bare forward: %+.1f%%\n", 100.0 * (readout_t / bare_t - 1.0));
-  if (!temp.empty()) std::filesystem::remove_all(temp);
   return 0;
 }
 

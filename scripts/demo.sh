@@ -1,27 +1,65 @@
 #!/usr/bin/env bash
-# The demo: installs what it needs, builds, then shows emoscope on tiny built-in models.
-# (The full demo campaign through coordinator and workers replaces this as those parts land.)
+# The demo: installs what it needs, builds emoscope, trains two tiny emotional language models of
+# different families (or reuses them from the cache), runs the demo campaign (examples/demo.yaml)
+# through a local coordinator and workers into an SQLite file, then prints the analysis and
+# writes the report.
+#
+#   EMOSCOPE_DEMO_CACHE   where trained models are kept (default ~/.cache/emoscope/demo-models)
+#   EMOSCOPE_DEMO_DIR     where the database and report go (default build/demo)
+#   EMOSCOPE_DEMO_WORKERS local workers (default 2)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+started=$(date +%s)
+phase() { echo; echo "== $* ($(( $(date +%s) - started )) s since start)"; }
+
+phase "installing what is missing and building"
 "$root/scripts/setup-debian.sh"
-"$root/scripts/build.sh"
+"$root/scripts/build.sh" -DEMOSCOPE_BUILD_TESTS=OFF -DEMOSCOPE_BUILD_BENCH=OFF
 bin=${EMOSCOPE_BUILD_DIR:-$root/build}/bin
-work=${EMOSCOPE_DEMO_DIR:-$root/build/demo}
-mkdir -p "$work"
+cache=${EMOSCOPE_DEMO_CACHE:-$HOME/.cache/emoscope/demo-models}
+work=${EMOSCOPE_DEMO_DIR:-${EMOSCOPE_BUILD_DIR:-$root/build}/demo}
+mkdir -p "$cache" "$work/models"
 
-echo "== a random tiny Llama-family checkpoint, written as a Hugging Face folder"
-"$bin/emoscope" model init --arch llama --layers 8 --hidden 64 --heads 4 --kv-heads 2 --merges 200 --out "$work/tiny-llama"
-"$bin/emoscope" model inspect "$work/tiny-llama"
+# Each model trains on one thread, both at once (2 cores); a model already in the cache is reused,
+# and an interrupted training continues from its checkpoint.
+train() {
+  local name=$1; shift
+  if [ -f "$cache/$name/training.json" ] && [ -f "$cache/$name/model.safetensors" ]; then
+    echo "$name: cached in $cache/$name"
+  else
+    "$bin/emoscope" --log-level warn model train "$@" --threads 1 --out "$cache/$name" > "$work/train-$name.log" 2>&1 \
+      || { echo "training $name failed:"; tail -20 "$work/train-$name.log"; return 1; }
+    tail -3 "$work/train-$name.log"
+  fi
+  ln -sfn "$cache/$name" "$work/models/$name"
+}
+phase "training the demo models (Llama family, 8 blocks; GPT-2 family, 10 blocks)"
+train llama-8 --arch llama --layers 8 --hidden 64 --heads 4 --steps 600 --warmup 30 &
+llama=$!
+train gpt2-10 --arch gpt2 --layers 10 --hidden 64 --heads 4 --steps 900 --lr 3e-3 --warmup 30 &
+gpt2=$!
+wait $llama
+wait $gpt2
 
-echo "== tokenizer round trip"
-printf 'She laughed and the whole room felt lighter.' > "$work/text.txt"
-ids=$("$bin/emoscope" tokenize "$work/tiny-llama" --text-file "$work/text.txt")
-echo "ids: $ids"
-echo "decoded: $(echo "$ids" | "$bin/emoscope" tokenize "$work/tiny-llama" --decode)"
+phase "a sample from each model"
+for name in llama-8 gpt2-10; do
+  echo "$name: $("$bin/emoscope" generate "$work/models/$name" --prompt 'When she opened the letter, her hands' --max-new-tokens 32 --seed 1)"
+done
 
-echo "== every layer's residual stream in one forward pass"
-"$bin/emoscope" model init --arch gemma2 --layers 4 --hidden 64 --heads 4 --kv-heads 2 --out "$work/tiny-gemma2" >/dev/null
-"$bin/emoscope" forward "$work/tiny-gemma2" --text "Her hands shook as the letter fell open." --out "$work/residual.safetensors"
-echo "== generation with a KV cache (random weights: the text is noise, the machinery is real)"
-"$bin/emoscope" generate "$work/tiny-llama" --prompt "The weather report for tomorrow says" --max-new-tokens 24 --seed 1
-"$bin/emoscope" help
+phase "running the demo campaign (coordinator and ${EMOSCOPE_DEMO_WORKERS:-2} workers; dashboard address below)"
+cp "$root/examples/demo.yaml" "$work/demo.yaml"
+campaign_started=$(date +%s)
+"$bin/emoscope" run "$work/demo.yaml" --workers "${EMOSCOPE_DEMO_WORKERS:-2}" --db "$work/demo.db"
+echo "campaign: $(( $(date +%s) - campaign_started )) s"
+
+phase "the analysis"
+"$bin/emoscope" analyze --db "$work/demo.db" --campaign demo --resamples 200
+"$bin/emoscope" report --db "$work/demo.db" --campaign demo --out "$work/report.html"
+
+phase "done"
+cat <<DONE
+database:   $work/demo.db        (sqlite3 $work/demo.db "SELECT * FROM peak_depth")
+report:     $work/report.html
+dashboard:  $bin/emoscope coordinator --db $work/demo.db --http 127.0.0.1:8080   then open http://127.0.0.1:8080/
+run again:  bash scripts/demo.sh   (models and results are reused: nothing is computed twice)
+DONE
