@@ -1,5 +1,10 @@
 #include "cli/stimuli_commands.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -36,8 +41,10 @@ int RunStimuliCheck(const std::vector<std::string>& argv) {
 }
 
 int RunCorpus(const std::vector<std::string>& argv) {
-  ArgParser parser("emoscope corpus", "--out FILE.jsonl [options]");
-  parser.Option("out", "JSONL file to write (id, emotion, text per line)").Required();
+  ArgParser parser("emoscope corpus", "--out FILE.jsonl | --stimuli-dir DIR [options]");
+  parser.Option("out", "JSONL file to write (id, emotion, text per line)");
+  parser.Option("stimuli-dir", "instead: a stimuli folder whose comprehension.jsonl holds the emotional documents and "
+                               "neutral.jsonl the neutral ones, with the built-in prompts and sets.json");
   parser.Option("seed", "random seed; the same seed gives the same corpus", "1");
   parser.Option("documents", "number of documents", "10000");
   parser.Option("set", "emotion set name or set file", "emotions20");
@@ -50,20 +57,36 @@ int RunCorpus(const std::vector<std::string>& argv) {
   options.num_documents = args.GetInt("documents");
   options.emotions = LoadEmotionSet(args.Get("set"));
   options.neutral_fraction = args.GetDouble("neutral-fraction");
+  const auto stimuli_dir = args.GetOptional("stimuli-dir");
+  if (stimuli_dir.has_value() == args.Has("out")) throw UsageError("emoscope corpus: give --out or --stimuli-dir");
   const auto documents = GenerateCorpus(options);
-  std::string out;
+  std::string emotional, neutral;
   for (size_t index = 0; index < documents.size(); ++index) {
     const nlohmann::ordered_json line = {{"id", fmt::format("corpus-{:07d}", index + 1)},
                                          {"emotion", documents[index].emotion},
                                          {"text", documents[index].text}};
-    out += line.dump() + "\n";
+    (stimuli_dir && documents[index].emotion == "neutral" ? neutral : emotional) += line.dump() + "\n";
   }
-  WriteFileAtomic(args.Get("out"), out);
+  std::string written;
+  if (stimuli_dir) {
+    // A stimuli folder (docs/stimuli.md) reading held-out corpus documents for comprehension and
+    // neutral text; generation and steering prompts are the built-in ones.
+    if (::mkdir(stimuli_dir->c_str(), 0755) != 0 && errno != EEXIST) Fail("{}: cannot create: {}", *stimuli_dir, std::strerror(errno));
+    WriteFileAtomic(JoinPath(*stimuli_dir, "comprehension.jsonl"), emotional);
+    WriteFileAtomic(JoinPath(*stimuli_dir, "neutral.jsonl"), neutral);
+    for (const char* name : {"generation_prompts.jsonl", "steering_prompts.jsonl", "sets.json"}) {
+      WriteFileAtomic(JoinPath(*stimuli_dir, name), ReadFile(BuiltinStimuliFile(name)));
+    }
+    written = *stimuli_dir;
+  } else {
+    WriteFileAtomic(args.Get("out"), emotional);
+    written = args.Get("out");
+  }
   const CorpusVariety variety = MeasureVariety(documents);
   std::printf(
       "%s: %zu documents, %zu sentences (%zu distinct; %.0f distinct per 10,000), "
       "%zu word 4-grams (distinct ratio %.3f)\n",
-      args.Get("out").c_str(), variety.documents, variety.sentences, variety.distinct_sentences,
+      written.c_str(), variety.documents, variety.sentences, variety.distinct_sentences,
       variety.distinct_sentences_per_10k, variety.four_grams, variety.distinct_four_gram_ratio);
   return kExitOk;
 }

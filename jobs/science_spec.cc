@@ -130,7 +130,16 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
   auto int_of = [&](const char* key, int64_t fallback, int64_t low, int64_t high) {
     return science[key] ? s.Int(science[key], std::string("science.") + key, low, high) : fallback;
   };
-  const std::string stimuli = science["stimuli"] ? s.String(science["stimuli"], "science.stimuli") : "builtin";
+  std::string stimuli = science["stimuli"] ? s.String(science["stimuli"], "science.stimuli") : "builtin";
+  if (stimuli != "builtin") {
+    // Relative to the campaign file, like model paths; workers get an absolute path.
+    if (stimuli[0] != '/') {
+      const size_t slash = file.rfind('/');
+      stimuli = (slash == std::string::npos ? std::string(".") : file.substr(0, slash)) + "/" + stimuli;
+    }
+    if (!IsDirectory(stimuli)) s.FailAt(science["stimuli"], "science.stimuli", "'" + stimuli + "' is not a folder");
+    stimuli = std::filesystem::weakly_canonical(std::filesystem::absolute(stimuli)).string();
+  }
   const int64_t per_emotion = int_of("per_emotion", 40, 1, 100000);
   const int64_t prompts_per_emotion = int_of("prompts_per_emotion", 10, 1, 100000);
   const int64_t generations_per_prompt = int_of("generations_per_prompt", 1, 1, 1000);

@@ -14,7 +14,7 @@ phase() { echo; echo "== $* ($(( $(date +%s) - started )) s since start)"; }
 
 phase "installing what is missing and building"
 "$root/scripts/setup-debian.sh"
-"$root/scripts/build.sh" -DEMOSCOPE_BUILD_TESTS=OFF -DEMOSCOPE_BUILD_BENCH=OFF
+EMOSCOPE_TARGETS="emoscope emoscope-torch" "$root/scripts/build.sh"
 bin=${EMOSCOPE_BUILD_DIR:-$root/build}/bin
 cache=${EMOSCOPE_DEMO_CACHE:-$HOME/.cache/emoscope/demo-models}
 work=${EMOSCOPE_DEMO_DIR:-${EMOSCOPE_BUILD_DIR:-$root/build}/demo}
@@ -45,6 +45,9 @@ phase "a sample from each model"
 for name in llama-8 gpt2-10; do
   echo "$name: $("$bin/emoscope" generate "$work/models/$name" --prompt 'When she opened the letter, her hands' --max-new-tokens 32 --seed 1)"
 done
+
+phase "stimuli: held-out documents of the synthetic corpus (a seed the models never saw)"
+"$bin/emoscope" corpus --stimuli-dir "$work/stimuli" --seed 4242 --documents 600 --set basic6 --neutral-fraction 0.2
 
 phase "running the demo campaign (coordinator and ${EMOSCOPE_DEMO_WORKERS:-2} workers; dashboard address below)"
 cp "$root/examples/demo.yaml" "$work/demo.yaml"
