@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "models/runtime/model.h"
 #include "bench/bench_model.h"
+#include "common/memory.h"
 
 namespace {
 
@@ -53,10 +54,12 @@ int Main(int argc, char** argv) {
   parser.Option("model", "existing model folder (default: write a random GPT-2-small one to a temp folder)");
   parser.Option("batch", "sequences per batch", "4");
   parser.Option("tokens-per-batch", "tokens per batch (batch x sequence length)", "512");
-  parser.Option("reps", "timed forward passes per variant", "5");
+  parser.Option("reps", "timed forward passes per variant", "6");
   parser.Option("dtype", "float32 or bfloat16", "float32");
+  parser.Flag("keep-freed-memory", "keep large freed blocks in the heap (mallopt), as emoscope-torch does");
   const auto args = parser.Parse(std::vector<std::string>(argv + 1, argv + argc));
   emoscope::InitLogging();
+  if (args.Flag("keep-freed-memory")) emoscope::KeepFreedMemory();
 
   const emoscope::BenchModel bench_model(args.GetOptional("model"), "bench");
   const std::string& model_dir = bench_model.dir();
@@ -81,16 +84,19 @@ int Main(int argc, char** argv) {
   model->Forward(bare);  // warm-up
   model->Forward(readout);
   std::vector<double> bare_s, readout_s, readout_only_s;
+  struct Variant {
+    const emoscope::ForwardRequest* request;
+    std::vector<double>* seconds;
+  };
+  const Variant variants[] = {{&bare, &bare_s}, {&readout, &readout_s}, {&readout_only, &readout_only_s}};
   for (int i = 0; i < reps; ++i) {
-    auto start = Clock::now();
-    model->Forward(bare);
-    bare_s.push_back(Seconds(start));
-    start = Clock::now();
-    model->Forward(readout);
-    readout_s.push_back(Seconds(start));
-    start = Clock::now();
-    model->Forward(readout_only);
-    readout_only_s.push_back(Seconds(start));
+    // Rotate the order each repetition so no variant always runs first (or after another).
+    for (int v = 0; v < 3; ++v) {
+      const Variant& variant = variants[(i + v) % 3];
+      const auto start = Clock::now();
+      model->Forward(*variant.request);
+      variant.seconds->push_back(Seconds(start));
+    }
   }
   const double bare_t = Median(bare_s), readout_t = Median(readout_s), only_t = Median(readout_only_s);
   auto report = [&](const char* name, double seconds) {
