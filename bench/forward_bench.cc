@@ -4,8 +4,8 @@
 //
 //   build/bench/forward_bench [--tokens-per-batch 512] [--batch 4] [--reps 5] [--model DIR]
 //
-// Runs alternate between the variants (bare, readout, readout without logits) so drift in machine
-// load hits each alike; the median of each is reported. See bench/BENCHMARKS.md.
+// Runs alternate between the variants (bare, readout, readout without logits), in an order rotated
+// each repetition, so drift in machine load hits each alike; the median of each is reported. See bench/BENCHMARKS.md.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -22,7 +22,6 @@
 #include "common/log.h"
 #include "models/runtime/model.h"
 #include "bench/bench_model.h"
-#include "common/memory.h"
 
 namespace {
 
@@ -56,10 +55,8 @@ int Main(int argc, char** argv) {
   parser.Option("tokens-per-batch", "tokens per batch (batch x sequence length)", "512");
   parser.Option("reps", "timed forward passes per variant", "6");
   parser.Option("dtype", "float32 or bfloat16", "float32");
-  parser.Flag("keep-freed-memory", "keep large freed blocks in the heap (mallopt), as emoscope-torch does");
   const auto args = parser.Parse(std::vector<std::string>(argv + 1, argv + argc));
   emoscope::InitLogging();
-  if (args.Flag("keep-freed-memory")) emoscope::KeepFreedMemory();
 
   const emoscope::BenchModel bench_model(args.GetOptional("model"), "bench");
   const std::string& model_dir = bench_model.dir();
