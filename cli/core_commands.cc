@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "cli/cluster_commands.h"
 #include "cli/commands.h"
 #include "cli/tokenize_command.h"
 #include "cli/stimuli_commands.h"
@@ -19,6 +20,7 @@ std::vector<Command> CoreCommands() {
   commands.push_back(TokenizeCommand());
   for (Command& command : StimuliCommands()) commands.push_back(std::move(command));
   for (Command& command : OrchestratorCommands()) commands.push_back(std::move(command));
+  for (Command& command : ClusterCommands()) commands.push_back(std::move(command));
   return commands;
 }
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 
+#include "protocol/curve.h"
 #include "worker/task_registry.h"
 
 namespace emoscope {
@@ -30,6 +31,7 @@ struct WorkerOptions {
   int reconnect_max_ms = 5000;
   int drain_ms = 30000;        // how long a drain waits for acknowledgements
   int64_t max_tasks = 0;       // stop (draining) after this many tasks; 0: never (tests, benchmarks)
+  CurveClientOptions curve;    // the coordinator's public key and this worker's secret (docs/security.md)
 };
 
 // Runs until drained by a signal or max_tasks; returns the process exit code (0 after a clean
