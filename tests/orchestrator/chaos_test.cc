@@ -30,7 +30,7 @@ constexpr int kCoordinatorKills = 20;
 constexpr int kWorkers = 3;
 constexpr int kLeaseMs = 500;
 const char* const kCampaign =
-    "campaign: chaos\ntest_tasks:\n  - {kind: noop, count: 8000}\n  - {kind: sleep, ms: 3, count: 2000}\n";
+    "campaign: chaos\ntest_tasks:\n  - {kind: noop, count: 8000}\n  - {kind: sleep, ms: 8, count: 2000}\n";
 
 std::vector<std::string> CoordinatorArgs(const std::string& db, const std::string& bind) {
   return {"--log-level", "error", "coordinator", "--db", db, "--bind", bind, "--heartbeat-ms", "50",
@@ -71,7 +71,7 @@ TEST_CASE("10,000 tasks survive 20 coordinator kills and random worker kills and
   }
 
   std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> pause_ms(80, 250);
+  std::uniform_int_distribution<int> pause_ms(60, 200);
   std::uniform_int_distribution<int> action(0, 9);
   std::uniform_int_distribution<int> which(0, kWorkers - 1);
   int coordinator_kills = 0;
@@ -92,12 +92,12 @@ TEST_CASE("10,000 tasks survive 20 coordinator kills and random worker kills and
     }
     const int roll = action(rng);
     const int index = which(rng);
-    if (roll < 4) {
+    if (roll < 5) {
       coordinator->Signal(SIGKILL);
       REQUIRE(coordinator->Wait(5000) == 128 + SIGKILL);
       coordinator = std::make_unique<ChildProcess>(CoordinatorArgs(db, endpoint), dir.File("log"));
       ++coordinator_kills;
-    } else if (roll < 7) {
+    } else if (roll < 8) {
       workers[index]->Signal(SIGKILL);
       workers[index]->Wait(5000);
       frozen_until[index] = 0;
