@@ -115,6 +115,9 @@ class Coordinator::Impl {
       Fail("refusing to bind {} without CURVE: peers on the network could join and read results; give "
            "--curve-secret and --curve-allow, or --insecure on a trusted network (docs/security.md)", options.bind);
     }
+    if (!curve && !IsLoopbackEndpoint(options.bind)) {
+      spdlog::warn("serving {} without CURVE (--insecure): anyone who can connect can take tasks and send results", options.bind);
+    }
     if (curve) {
       // The handler exists before the bind, so no handshake can find the domain unhandled.
       zap_ = std::make_unique<ZapHandler>(context_, LoadCurveAllowList(options.curve_allow));
