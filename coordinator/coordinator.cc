@@ -732,6 +732,15 @@ class Coordinator::Impl {
     Event(now, op.kind == OpKind::kExpire ? "expired" : "retry", op, op.error);
   }
 
+  // Whether the last SQLite error was the store failing (full, I/O, out of memory, read-only,
+  // corrupt) or the transaction is gone (SQLite rolls back by itself on some of those), as
+  // opposed to a result that does not fit its table.
+  bool IsStorageFailure() {
+    const int code = sqlite3_errcode(db_.handle()) & 0xff;
+    return sqlite3_get_autocommit(db_.handle()) != 0 || code == SQLITE_FULL || code == SQLITE_IOERR ||
+           code == SQLITE_NOMEM || code == SQLITE_READONLY || code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+  }
+
   void ApplyResult(int64_t now, PendingOp& op) {
     db_.Exec("SAVEPOINT result");
     complete_->Bind(1, op.task_id).Bind(2, op.epoch).Bind(3, now).Run();
@@ -745,6 +754,7 @@ class Coordinator::Impl {
     try {
       result_tables_.Insert(op.task_id, op.rows, op.blobs);
     } catch (const Error& error) {
+      if (IsStorageFailure()) throw;  // Not the result's fault: Flush() stops the coordinator.
       db_.Exec("ROLLBACK TO result");
       db_.Exec("RELEASE result");
       // The result cannot be stored: a bug in the task kind, not bad luck, so no retry.
