@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "cli/cluster_commands.h"
 #include "cli/commands.h"
 #include "cli/dashboard_commands.h"
 #include "cli/tokenize_command.h"
@@ -24,6 +25,7 @@ std::vector<Command> CoreCommands() {
   for (Command& command : OrchestratorCommands()) commands.push_back(std::move(command));
   for (Command& command : DashboardCommands()) commands.push_back(std::move(command));
   for (Command& command : AnalysisCommands()) commands.push_back(std::move(command));
+  for (Command& command : ClusterCommands()) commands.push_back(std::move(command));
   return commands;
 }
 

@@ -60,6 +60,28 @@ void AddCoordinatorOptions(ArgParser& parser) {
   parser.Option("batch-max", "operations per write transaction, at most", "1024");
   parser.Option("batch-delay-ms", "longest wait before a pending write commits", "5");
   parser.Option("sync", "normal (survives process crashes) or full (also power loss)", "normal");
+  parser.Option("max-db-mb", "stop dispatching when the store would grow past this size (0: no cap)", "0");
+  parser.Flag("insecure", "allow a non-loopback --bind without CURVE (trusted networks only)");
+}
+
+void AddCurveServerOptions(ArgParser& parser) {
+  parser.Option("curve-secret", "the coordinator's CURVE secret key file (emoscope keys generate)");
+  parser.Option("curve-allow", "the allow-list: a folder of workers' *.pub files, or a file of public keys");
+}
+
+void AddCurveClientOptions(ArgParser& parser) {
+  parser.Option("curve-server-key", "the coordinator's CURVE public key file (coordinator.pub)");
+  parser.Option("curve-secret", "this peer's CURVE secret key file (its public key must be on the allow-list)");
+}
+
+CurveClientOptions ReadCurveClientOptions(const ParsedArgs& args) {
+  CurveClientOptions curve;
+  curve.server_key_file = args.GetOptional("curve-server-key").value_or("");
+  curve.secret_file = args.GetOptional("curve-secret").value_or("");
+  if (curve.enabled() && (curve.server_key_file.empty() || curve.secret_file.empty())) {
+    throw UsageError("give both --curve-server-key and --curve-secret, or neither");
+  }
+  return curve;
 }
 
 int PositiveInt(const ParsedArgs& args, const std::string& name, int64_t min) {
@@ -81,6 +103,8 @@ CoordinatorOptions ReadCoordinatorOptions(const ParsedArgs& args) {
   if (sync != "normal" && sync != "full")
     throw UsageError("option --sync: want normal or full, got '" + sync + "'");
   options.sync_full = sync == "full";
+  options.max_db_bytes = static_cast<int64_t>(PositiveInt(args, "max-db-mb", 0)) << 20;
+  options.insecure = args.Flag("insecure");
   return options;
 }
 
@@ -89,13 +113,19 @@ CoordinatorOptions ReadCoordinatorOptions(const ParsedArgs& args) {
 int CoordinatorCommand(const std::vector<std::string>& argv) {
   ArgParser parser("emoscope coordinator", "--db DB [--bind ENDPOINT] [options]");
   parser.Option("db", "the campaign database (created when missing)").Required();
-  parser.Option("bind", "ZeroMQ endpoint to serve", "tcp://127.0.0.1:5555");
+  parser.Option("bind", "ZeroMQ endpoint to serve (non-loopback needs CURVE or --insecure)", "tcp://127.0.0.1:5555");
   AddCoordinatorOptions(parser);
   AddHttpOptions(parser);
+  AddCurveServerOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
   CoordinatorOptions options = ReadCoordinatorOptions(args);
   options.db_path = args.Get("db");
   options.bind = args.Get("bind");
+  options.curve_secret_file = args.GetOptional("curve-secret").value_or("");
+  options.curve_allow = args.GetOptional("curve-allow").value_or("");
+  if (options.curve_secret_file.empty() != options.curve_allow.empty()) {
+    throw UsageError("give both --curve-secret and --curve-allow, or neither");
+  }
   std::optional<DatabaseLock> lock = DatabaseLock::TryAcquire(options.db_path);
   if (!lock) {
     Fail("{}: another coordinator serves this database (at {})", options.db_path,
@@ -128,6 +158,7 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
   parser.Option("model-cache", "models kept loaded", "2");
   parser.Option("max-tasks", "drain and exit after this many tasks (0: never)", "0");
   parser.Option("drain-ms", "how long a drain waits for acknowledgements", "30000");
+  AddCurveClientOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
   WorkerOptions options;
   options.endpoint = args.Get("connect");
@@ -138,6 +169,7 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
   options.model_cache_size = PositiveInt(args, "model-cache", 1);
   options.max_tasks = PositiveInt(args, "max-tasks", 0);
   options.drain_ms = PositiveInt(args, "drain-ms", 0);
+  options.curve = ReadCurveClientOptions(args);
   const TaskRegistry registry = make_registry();
   return RunWorker(options, registry);
 }
@@ -147,20 +179,21 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
 // Runs `write` on the database when no coordinator holds it; otherwise sends `request` to the
 // coordinator that does (the single-writer rule).
 nlohmann::json WriteOrForward(const std::string& db_path, const nlohmann::json& request, int timeout_ms,
-                              const std::function<nlohmann::json(Database&)>& write) {
+                              const CurveClientOptions& curve, const std::function<nlohmann::json(Database&)>& write) {
   if (std::optional<DatabaseLock> lock = DatabaseLock::TryAcquire(db_path)) {
     Database db(db_path, OpenMode::kReadWrite);
     return write(db);
   }
   const std::optional<std::string> endpoint = DatabaseLock::RunningCoordinator(db_path);
   if (!endpoint) Fail("{}: the database is locked but no coordinator endpoint is recorded", db_path);
-  return SendControl(*endpoint, request, timeout_ms);
+  return SendControl(*endpoint, request, timeout_ms, curve);
 }
 
 void AddTarget(ArgParser& parser) {
   parser.Option("db", "the campaign database (forwarded to its coordinator when one runs)");
   parser.Option("coordinator", "a running coordinator's endpoint");
   parser.Option("timeout-ms", "how long to wait for the coordinator's answer", "120000");
+  AddCurveClientOptions(parser);
 }
 
 std::string Target(const ParsedArgs& args, std::optional<std::string>* endpoint) {
@@ -183,9 +216,9 @@ int SubmitCommand(const std::vector<std::string>& argv) {
   const nlohmann::json request = {{"op", "submit"}, {"spec", campaign.spec_text}, {"file", file}};
   nlohmann::json reply;
   if (endpoint) {
-    reply = SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1));
+    reply = SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args));
   } else {
-    reply = WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), [&](Database& db) {
+    reply = WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args), [&](Database& db) {
       const SubmitStats stats = SubmitCampaign(db, campaign, EMOSCOPE_CODE_VERSION);
       return nlohmann::json{{"campaign", campaign.name}, {"total", stats.total}, {"added", stats.added}};
     });
@@ -207,8 +240,8 @@ int CampaignOpCommand(CampaignOp op, const std::vector<std::string>& argv) {
   const std::string db_path = Target(args, &endpoint);
   const nlohmann::json request = {{"op", name}, {"campaign", campaign}};
   const nlohmann::json reply =
-      endpoint ? SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1))
-               : WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), [&](Database& db) {
+      endpoint ? SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args))
+               : WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args), [&](Database& db) {
                    return nlohmann::json{{"changed", ApplyCampaignOp(db, campaign, op)}};
                  });
   std::printf("%s %s: %lld tasks changed\n", name.c_str(), campaign.c_str(),

@@ -7,10 +7,12 @@
 
 namespace emoscope {
 
-nlohmann::json SendControl(const std::string& endpoint, const nlohmann::json& request, int timeout_ms) {
+nlohmann::json SendControl(const std::string& endpoint, const nlohmann::json& request, int timeout_ms,
+                           const CurveClientOptions& curve) {
   zmq::context_t context;
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
+  ApplyCurveClient(socket, curve);
   socket.connect(endpoint);
   Message message(MessageType::kControl, request);
   std::vector<zmq::message_t> frames = EncodeMessage(message);

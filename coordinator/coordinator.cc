@@ -20,6 +20,7 @@
 #include "jobs/campaign.h"
 #include "jobs/campaign_control.h"
 #include "jobs/submit.h"
+#include "protocol/curve.h"
 #include "protocol/message.h"
 #include "schema/database.h"
 
@@ -99,6 +100,28 @@ class Coordinator::Impl {
         socket_(context_, zmq::socket_type::router),
         rng_(std::random_device{}()) {
     if (options.sync_full) db_.Exec("PRAGMA synchronous = FULL");
+    if (options.max_db_bytes > 0) {
+      Statement page_size = db_.Prepare("PRAGMA page_size");
+      page_size.Step();
+      const int64_t pages = std::max<int64_t>(options.max_db_bytes / std::max<int64_t>(page_size.ColumnInt(0), 1), 1);
+      db_.Exec("PRAGMA max_page_count = " + std::to_string(pages));
+    }
+    const bool curve = !options.curve_secret_file.empty() || !options.curve_allow.empty();
+    if (curve && (options.curve_secret_file.empty() || options.curve_allow.empty())) {
+      Fail("CURVE needs both the coordinator's secret key (--curve-secret) and the allow-list (--curve-allow)");
+    }
+    if (!curve && !options.insecure && !IsLoopbackEndpoint(options.bind)) {
+      Fail("refusing to bind {} without CURVE: peers on the network could join and read results; give "
+           "--curve-secret and --curve-allow, or --insecure on a trusted network (docs/security.md)", options.bind);
+    }
+    if (!curve && !IsLoopbackEndpoint(options.bind)) {
+      spdlog::warn("serving {} without CURVE (--insecure): anyone who can connect can take tasks and send results", options.bind);
+    }
+    if (curve) {
+      // The handler exists before the bind, so no handshake can find the domain unhandled.
+      zap_ = std::make_unique<ZapHandler>(context_, LoadCurveAllowList(options.curve_allow));
+      ApplyCurveServer(socket_, LoadCurveSecret(options.curve_secret_file));
+    }
     socket_.set(zmq::sockopt::router_mandatory, 1);
     socket_.set(zmq::sockopt::router_handover, 1);
     socket_.set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
@@ -116,7 +139,14 @@ class Coordinator::Impl {
   }
 
   std::string endpoint() const { return endpoint_; }
-  CoordinatorStats stats() const { return stats_; }
+  CoordinatorStats stats() const {
+    CoordinatorStats stats = stats_;
+    if (zap_) {
+      stats.zap_accepted = zap_->accepted();
+      stats.zap_refused = zap_->refused();
+    }
+    return stats;
+  }
 
   void Run() {
     spdlog::info("coordinator serving {} on {} (run {})", db_.path(), endpoint_, run_);
@@ -127,7 +157,9 @@ class Coordinator::Impl {
       if (!pending_.empty())
         timeout = std::min<int64_t>(timeout, batch_started_ + options_.batch_delay_ms - now);
       std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+      if (zap_) items.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
       PollIgnoringSignals(items, std::chrono::milliseconds(std::max<int64_t>(timeout, 0)));
+      if (zap_) zap_->HandlePending();
       for (int count = 0; count < kMaxMessagesPerTurn; ++count) {
         std::vector<zmq::message_t> frames;
         const auto received =
@@ -737,6 +769,15 @@ class Coordinator::Impl {
     Event(now, op.kind == OpKind::kExpire ? "expired" : "retry", op, op.error);
   }
 
+  // Whether the last SQLite error was the store failing (full, I/O, out of memory, read-only,
+  // corrupt) or the transaction is gone (SQLite rolls back by itself on some of those), as
+  // opposed to a result that does not fit its table.
+  bool IsStorageFailure() {
+    const int code = sqlite3_errcode(db_.handle()) & 0xff;
+    return sqlite3_get_autocommit(db_.handle()) != 0 || code == SQLITE_FULL || code == SQLITE_IOERR ||
+           code == SQLITE_NOMEM || code == SQLITE_READONLY || code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+  }
+
   void ApplyResult(int64_t now, PendingOp& op) {
     db_.Exec("SAVEPOINT result");
     complete_->Bind(1, op.task_id).Bind(2, op.epoch).Bind(3, now).Run();
@@ -750,6 +791,7 @@ class Coordinator::Impl {
     try {
       result_tables_.Insert(op.task_id, op.rows, op.blobs);
     } catch (const Error& error) {
+      if (IsStorageFailure()) throw;  // Not the result's fault: Flush() stops the coordinator.
       db_.Exec("ROLLBACK TO result");
       db_.Exec("RELEASE result");
       // The result cannot be stored: a bug in the task kind, not bad luck, so no retry.
@@ -778,7 +820,22 @@ class Coordinator::Impl {
     acks_[op.worker].push_back({op.task_id, op.epoch, true, ""});
   }
 
+  // A failed write ends the coordinator: the transaction is rolled back and nothing in it was
+  // acknowledged, so the store stays consistent and workers resend to the next coordinator.
+  // Dispatching on would hand out leases the store does not know.
   void Flush() {
+    try {
+      FlushBatch();
+    } catch (const Error& error) {
+      const bool full = std::string(error.what()).find("full") != std::string::npos;
+      spdlog::error("{}: cannot write the store{}; dispatching stopped", db_.path(), full ? " (disk or size cap full)" : "");
+      Fail("{}: cannot write the store{}: {}; dispatching stopped, nothing after the last commit was acknowledged; "
+           "free space (or raise --max-db-mb) and start the coordinator again",
+           db_.path(), full ? " (disk or size cap full)" : "", error.what());
+    }
+  }
+
+  void FlushBatch() {
     if (pending_.empty() && !has_side_writes_) return;
     const int64_t now = NowMs();
     std::vector<PendingOp> ops;
@@ -847,6 +904,7 @@ class Coordinator::Impl {
   ResultTables result_tables_;
   zmq::context_t context_;
   zmq::socket_t socket_;
+  std::unique_ptr<ZapHandler> zap_;  // only with CURVE
   std::string endpoint_;
   std::mt19937_64 rng_;
   int64_t run_ = 0;

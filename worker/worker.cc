@@ -262,6 +262,7 @@ class WorkerLoop {
     socket_->set(zmq::sockopt::linger, 0);
     socket_->set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
     socket_->set(zmq::sockopt::sndhwm, 100000);
+    ApplyCurveClient(*socket_, options_.curve);
     socket_->connect(options_.endpoint);
     last_heard_ = NowMs();
     SendHello();
@@ -475,6 +476,12 @@ class WorkerLoop {
 int RunWorker(const WorkerOptions& options, const TaskRegistry& registry) {
   if (options.slots < 1) Fail("worker: slots must be at least 1, got {}", options.slots);
   if (options.prefetch < 0) Fail("worker: prefetch must not be negative, got {}", options.prefetch);
+  if (options.curve.enabled()) {
+    // Bad key files are bad options: said now, not on the first reconnect.
+    zmq::context_t context;
+    zmq::socket_t probe(context, zmq::socket_type::dealer);
+    ApplyCurveClient(probe, options.curve);
+  }
   g_drain_signal.store(0);
   struct sigaction action = {};
   action.sa_handler = OnDrainSignal;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 
+#include "protocol/curve.h"
 #include "worker/task_registry.h"
 
 namespace emoscope {
@@ -28,8 +29,9 @@ struct WorkerOptions {
   int lease_ms = 10000;        // coordinator silence that triggers a reconnect (idem)
   int reconnect_min_ms = 100;  // backoff between reconnects: doubles up to the max, with jitter
   int reconnect_max_ms = 5000;
-  int drain_ms = 30000;   // how long a drain waits for acknowledgements
-  int64_t max_tasks = 0;  // stop (draining) after this many tasks; 0: never (tests, benchmarks)
+  int drain_ms = 30000;        // how long a drain waits for acknowledgements
+  int64_t max_tasks = 0;       // stop (draining) after this many tasks; 0: never (tests, benchmarks)
+  CurveClientOptions curve;    // the coordinator's public key and this worker's secret (docs/security.md)
 };
 
 // Runs until drained by a signal or max_tasks; returns the process exit code (0 after a clean

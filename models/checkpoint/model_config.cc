@@ -234,12 +234,13 @@ ModelConfig ParseModelConfig(const std::string& json_text, const std::string& so
   json root;
   try {
     root = json::parse(json_text);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {  // parse_error, and out_of_range for numbers like 1e999
     Fail("{}: not valid JSON: {}", source, error.what());
   }
   if (!root.is_object()) Fail("{}: must hold a JSON object", source);
   // Multimodal Gemma 3 folders keep the language model's settings under text_config.
-  if (root.value("model_type", "") == "gemma3" && root.contains("text_config") && root["text_config"].is_object()) {
+  // A comparison rather than value("model_type", ""), which throws when the field is not a string.
+  if (root.contains("model_type") && root["model_type"] == "gemma3" && root.contains("text_config") && root["text_config"].is_object()) {
     json text = root["text_config"];
     if (!text.contains("model_type")) text["model_type"] = "gemma3_text";
     root = text;

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
+#include "models/checkpoint/model_config.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -477,4 +478,20 @@ TEST_CASE("the reference model fixtures, written by the Python library, read and
     CHECK(expected.Find("logits")->dtype == DType::kF32);
     CHECK(expected.Find("input_ids")->dtype == DType::kI64);
   }
+}
+
+// Found by fuzz/model_config_fuzz.cc (fuzz/regressions/model_config_fuzz/number-overflow): the
+// JSON parser's out_of_range for a number beyond double escaped as an uncaught exception.
+TEST_CASE("a config.json number too large for a double is an error naming the file, not a crash", "[config][fuzz]") {
+  CHECK_THROWS_AS(emoscope::ParseModelConfig("{\"vocab_size\": 96, \"hidden_size\": 1e888888}", "/m/config.json"),
+                  emoscope::Error);
+  CHECK_THROWS_WITH(emoscope::ParseModelConfig("{\"hidden_size\": -1e999}", "/m/config.json"),
+                    Catch::Contains("/m/config.json") && Catch::Contains("not valid JSON"));
+}
+
+// Found by fuzz/model_config_fuzz.cc (fuzz/regressions/model_config_fuzz/model-type-not-a-string):
+// json::value("model_type", "") threw type_error for a numeric model_type.
+TEST_CASE("a config.json whose model_type is not a string is an error naming the file, not a crash", "[config][fuzz]") {
+  CHECK_THROWS_WITH(emoscope::ParseModelConfig("{\"model_type\": 3, \"hidden_size\": 64}", "/m/config.json"),
+                    Catch::Contains("/m/config.json") && Catch::Contains("model_type"));
 }

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/sha256.h"
 #include "coordinator/db_lock.h"
 #include "schema/database.h"
 #include "tests/support/test_support.h"
@@ -73,6 +74,26 @@ int64_t QueryInt(const std::string& db_path, const std::string& sql) {
   } catch (const std::exception&) {
     return -1;
   }
+}
+
+std::string QueryText(const std::string& db_path, const std::string& sql) {
+  try {
+    Database db(db_path, OpenMode::kReadOnly);
+    Statement statement = db.Prepare(sql);
+    return statement.Step() ? statement.ColumnText(0) : "";
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+std::string ResultsFingerprint(const std::string& db_path) {
+  Database db(db_path, OpenMode::kReadOnly);
+  Statement rows = db.Prepare(
+      "SELECT hex(t.task_key), t.state, (SELECT count(*) FROM test_results r WHERE r.task_id = t.id) "
+      "FROM tasks t ORDER BY t.task_key");
+  std::string text;
+  while (rows.Step()) text += rows.ColumnText(0) + ":" + rows.ColumnText(1) + ":" + std::to_string(rows.ColumnInt(2)) + "\n";
+  return Sha256Hex(text);
 }
 
 std::string WaitForEndpoint(const std::string& db_path) {

@@ -38,6 +38,13 @@ bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
 // A single integer from a query on a read-only connection (-1 when the store cannot be read yet).
 int64_t QueryInt(const std::string& db_path, const std::string& sql);
 
+// A single text value from a query on a read-only connection ("" when the store cannot be read).
+std::string QueryText(const std::string& db_path, const std::string& sql);
+
+// A digest of what a campaign produced, independent of timing and of which worker ran what: per
+// task (by task key) its state and its number of test_results rows.
+std::string ResultsFingerprint(const std::string& db_path);
+
 // The coordinator endpoint a running coordinator recorded for db_path (waits up to 10 s).
 std::string WaitForEndpoint(const std::string& db_path);
 

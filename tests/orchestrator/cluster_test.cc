@@ -270,12 +270,15 @@ TEST_CASE("a worker drains on SIGTERM: it returns unstarted leases without charg
                   10000));
   worker.Signal(SIGTERM);
   CHECK(worker.Wait(10000) == 0);
-  // One was running and finished; the three prefetched ones were handed back.
-  REQUIRE(WaitFor(
-      [&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'queued' AND attempts = 0") == 3; },
-      5000));
-  CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 1);
-  CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'returned'") == 3);
+  // The three prefetched ones were handed back; the running one finished, or was handed back too
+  // when the drain came before an executor had started it (slow machines, sanitizer builds).
+  REQUIRE(WaitFor([&] {
+    return QueryInt(db, "SELECT count(*) FROM tasks WHERE (state = 'queued' AND attempts = 0) OR state = 'done'") == 4;
+  }, 5000));
+  const int64_t returned = QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'queued'");
+  CHECK(returned >= 3);
+  CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'returned'") == returned);
+  CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 4 - returned);
 }
 
 TEST_CASE("run stops cleanly on SIGINT with exit 130 and running it again finishes the campaign",

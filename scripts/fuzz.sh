@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (build-fuzz/, or $EMOSCOPE_FUZZ_BUILD_DIR) and runs each
+# on its corpus in fuzz/corpus/NAME for $EMOSCOPE_FUZZ_SECONDS (default 30) seconds.
+# New interesting inputs go to a scratch folder (the kept corpus changes only by hand: copy them
+# in when they add coverage). A crash, a leak, a timeout or a sanitizer report fails the script
+# and leaves the input under the scratch folder's artifacts/; make it a regression test (the
+# input goes to fuzz/regressions/NAME/, which tests/fuzz_regressions_test.cc replays).
+# Prints the executions per target. Usage: scripts/fuzz.sh [TARGET...]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${EMOSCOPE_FUZZ_BUILD_DIR:-$root/build-fuzz}
+seconds=${EMOSCOPE_FUZZ_SECONDS:-30}
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(protocol_message_fuzz campaign_fuzz model_config_fuzz safetensors_fuzz tokenizer_fuzz)
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DEMOSCOPE_FUZZ=ON \
+  -DEMOSCOPE_WITH_TORCH=OFF -DEMOSCOPE_BUILD_TESTS=OFF -DEMOSCOPE_BUILD_BENCH=OFF >/dev/null || exit 1
+ninja -C "$build" -j "${EMOSCOPE_JOBS:-$(nproc)}" "${targets[@]}" || exit 1
+
+scratch=$(mktemp -d /tmp/emoscope-fuzz-XXXXXX)
+status=0
+for target in "${targets[@]}"; do
+  mkdir -p "$scratch/$target/new" "$scratch/$target/artifacts"
+  log=$scratch/$target/log
+  TMPDIR=$scratch/$target "$build/fuzz/$target" "$scratch/$target/new" "$root/fuzz/corpus/$target" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    -artifact_prefix="$scratch/$target/artifacts/" >"$log" 2>&1
+  rc=$?
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+  if [ $rc -ne 0 ]; then
+    status=1
+    echo "fuzz $target: FAILED (exit $rc) after ${execs:-?} executions; artifacts in $scratch/$target/artifacts"
+    grep -E 'ERROR|SUMMARY|terminate|what\(\)' "$log" | head -5
+  else
+    echo "fuzz $target: ${execs:-?} executions in ${seconds} s, $cov, $(ls "$scratch/$target/new" | wc -l) new inputs"
+  fi
+done
+[ $status -eq 0 ] && rm -rf "$scratch"
+exit $status
