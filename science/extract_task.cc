@@ -95,8 +95,11 @@ TaskOutput RunExtract(TaskContext& ctx) {
   std::vector<SampleReadout> samples;
   {
     std::lock_guard<std::mutex> lock(loaded->mutex);
-    samples = ExtractReadouts(*loaded->model, *loaded->tokenizer, items, options,
-                              [&](int64_t) { CheckCancel(ctx); });
+    const auto total = static_cast<double>(items.size());
+    samples = ExtractReadouts(*loaded->model, *loaded->tokenizer, items, options, [&](int64_t done) {
+      CheckCancel(ctx);
+      if (ctx.progress) ctx.progress(static_cast<double>(done) / total);  // shown by status and the dashboard
+    });
   }
   const int64_t points = loaded->model->num_layers() + 1;
   const int64_t hidden = loaded->model->hidden_size();

@@ -276,8 +276,10 @@ TaskOutput RunSteer(TaskContext& ctx) {
     record(0.0, baseline.tokens[i], cases[i], 1.0);
   }
   rows["steering_scenarios"] = json::array();
-  for (double alpha : coefficients) {
+  for (size_t coefficient = 0; coefficient < coefficients.size(); ++coefficient) {
+    const double alpha = coefficients[coefficient];
     CheckCancel(ctx);
+    if (ctx.progress) ctx.progress(static_cast<double>(coefficient + 1) / static_cast<double>(coefficients.size() + 1));
     GenerationRequest steered = request;
     SteeringVector vector;
     vector.layer = layer;
