@@ -71,9 +71,16 @@ class FieldReader {
   int64_t IntAt(const char* name) const {
     const json& value = object_.at(name);
     // Some writers store integral values as floats (24.0); accept those, refuse 24.5.
+    if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      Fail("{}: field '{}' is out of range", source_, name);
+    }
     if (value.is_number_integer()) return value.get<int64_t>();
-    if (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>()) {
-      return static_cast<int64_t>(value.get<double>());
+    if (value.is_number_float()) {
+      const double number = value.get<double>();
+      // 2^63 itself does not fit; casting a double outside int64's range is undefined behaviour.
+      constexpr double kInt64Limit = 9223372036854775808.0;
+      if (!(std::abs(number) < kInt64Limit)) Fail("{}: field '{}' is out of range", source_, name);
+      if (std::floor(number) == number) return static_cast<int64_t>(number);
     }
     Fail("{}: field '{}' must be an integer", source_, name);
   }

@@ -100,6 +100,11 @@ TEST_CASE("malformed config.json files are errors naming the field", "[checkpoin
        "num_key_value_heads"},
       {R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 0, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10})",
        "num_hidden_layers"},
+      // Regression: a float too large for int64 was cast anyway (undefined behaviour found by fuzzing).
+      {R"({"model_type": "llama", "hidden_size": 1e30, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10})",
+       "'hidden_size' is out of range"},
+      {R"({"model_type": "llama", "hidden_size": 18446744073709551615, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10})",
+       "'hidden_size' is out of range"},
       {R"({"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 8, "vocab_size": 10, "activation_function": "mish"})",
        "activation_function"},
       {R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10, "rope_scaling": {"rope_type": "yarn", "factor": 2}})",
