@@ -58,7 +58,11 @@ install_packages() {
     { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1; }
 }
 
-fuzz() { install_packages clang libclang-rt-14-dev && "$root/scripts/fuzz.sh"; }
+# A fixed seed and run budget: every CI run explores the same inputs (scripts/fuzz.sh).
+fuzz() {
+  install_packages clang libclang-rt-14-dev &&
+    EMOSCOPE_FUZZ_SEED=${EMOSCOPE_FUZZ_SEED:-1} EMOSCOPE_FUZZ_RUNS=${EMOSCOPE_FUZZ_RUNS:-200000} "$root/scripts/fuzz.sh"
+}
 
 # The chaos and Slurm tests run their programs directly: registering them with ctest (the
 # EMOSCOPE_CHAOS_TESTS / EMOSCOPE_SLURM_TESTS options) would stick in build/'s cache and put them

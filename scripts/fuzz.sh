@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (build-fuzz/, or $EMOSCOPE_FUZZ_BUILD_DIR) and runs each
-# on its corpus in fuzz/corpus/NAME for $EMOSCOPE_FUZZ_SECONDS (default 30) seconds.
+# on its corpus in fuzz/corpus/NAME for $EMOSCOPE_FUZZ_SECONDS (default 30) seconds, or
+# $EMOSCOPE_FUZZ_RUNS executions if that comes first, from seed $EMOSCOPE_FUZZ_SEED (default: a new
+# one each run). CI fixes both seed and runs, so every CI run explores the same inputs and passes or
+# fails the same way; exploring further is a longer run with other seeds.
 # New interesting inputs go to a scratch folder (the kept corpus changes only by hand: copy them
 # in when they add coverage). A crash, a leak, a timeout or a sanitizer report fails the script
 # and leaves the input under the scratch folder's artifacts/; make it a regression test (the
@@ -10,6 +13,8 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${EMOSCOPE_FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${EMOSCOPE_FUZZ_SECONDS:-30}
+runs=${EMOSCOPE_FUZZ_RUNS:--1}  # -1: no limit
+seed=${EMOSCOPE_FUZZ_SEED:-0}   # 0: libFuzzer picks one
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(protocol_message_fuzz campaign_fuzz model_config_fuzz safetensors_fuzz tokenizer_fuzz)
 
@@ -23,7 +28,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$scratch/$target/new" "$scratch/$target/artifacts"
   log=$scratch/$target/log
   TMPDIR=$scratch/$target "$build/fuzz/$target" "$scratch/$target/new" "$root/fuzz/corpus/$target" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    -max_total_time="$seconds" -runs="$runs" -seed="$seed" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$scratch/$target/artifacts/" >"$log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
