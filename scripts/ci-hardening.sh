@@ -61,7 +61,8 @@ install_packages() {
 # A fixed seed and run budget: every CI run explores the same inputs (scripts/fuzz.sh).
 fuzz() {
   install_packages clang libclang-rt-14-dev &&
-    EMOSCOPE_FUZZ_SEED=${EMOSCOPE_FUZZ_SEED:-1} EMOSCOPE_FUZZ_RUNS=${EMOSCOPE_FUZZ_RUNS:-200000} "$root/scripts/fuzz.sh"
+    EMOSCOPE_FUZZ_SEED=${EMOSCOPE_FUZZ_SEED:-1} EMOSCOPE_FUZZ_RUNS=${EMOSCOPE_FUZZ_RUNS:-140000} \
+      EMOSCOPE_FUZZ_SECONDS=${EMOSCOPE_FUZZ_SECONDS:-60} "$root/scripts/fuzz.sh"
 }
 
 # The chaos and Slurm tests run their programs directly: registering them with ctest (the
