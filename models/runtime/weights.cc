@@ -1,6 +1,6 @@
 #include "models/runtime/weights.h"
 
-#include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -37,39 +37,40 @@ at::Tensor WeightLoader::Convert(const std::string& full_name, const std::vector
     // In place from the mapping: read-only memory, and no kernel here writes to weights.
     return at::from_blob(const_cast<uint8_t*>(view->data), shape, at::TensorOptions().dtype(stored));
   }
-  at::Tensor copy = at::empty(shape, at::TensorOptions().dtype(stored));
-  if (view->nbytes > 0) std::memcpy(copy.data_ptr(), view->data, view->nbytes);
-  return copy.to(device_, dtype);
+  return TensorFromView(*view).to(device_, dtype);
+}
+
+std::optional<std::string> WeightLoader::Resolve(const std::string& name) const {
+  for (const std::string& prefix : prefixes_) {
+    if (weights_->Find(prefix + name) != nullptr) return prefix + name;
+  }
+  return std::nullopt;
+}
+
+std::string WeightLoader::Missing(const std::string& name) const {
+  return fmt::format("{}: checkpoint has no tensor '{}{}' (looked under prefixes '{}')", dir_, prefixes_.front(), name,
+                     fmt::join(prefixes_, "', '"));
 }
 
 at::Tensor WeightLoader::LoadOptional(const std::string& name, const std::vector<int64_t>& shape) {
-  for (const std::string& prefix : prefixes_) {
-    if (weights_->Find(prefix + name) != nullptr) {
-      at::Tensor tensor = Convert(prefix + name, shape, dtype_);
-      loaded_[prefix + name] = tensor;
-      return tensor;
-    }
-  }
-  return {};
+  const std::optional<std::string> full_name = Resolve(name);
+  if (!full_name) return {};
+  at::Tensor tensor = Convert(*full_name, shape, dtype_);
+  loaded_[*full_name] = tensor;
+  return tensor;
 }
 
 at::Tensor WeightLoader::Load(const std::string& name, const std::vector<int64_t>& shape) {
   at::Tensor tensor = LoadOptional(name, shape);
-  if (!tensor.defined()) {
-    Fail("{}: checkpoint has no tensor '{}{}' (looked under prefixes '{}')", dir_, prefixes_.front(), name,
-         fmt::join(prefixes_, "', '"));
-  }
+  if (!tensor.defined()) throw Error(Missing(name));
   return tensor;
 }
 
 at::Tensor WeightLoader::LoadFloat32(const std::string& name, const std::vector<int64_t>& shape) {
-  for (const std::string& prefix : prefixes_) {
-    if (weights_->Find(prefix + name) != nullptr) {
-      loaded_derived_ = true;
-      return Convert(prefix + name, shape, at::kFloat);
-    }
-  }
-  Fail("{}: checkpoint has no tensor '{}{}'", dir_, prefixes_.front(), name);
+  const std::optional<std::string> full_name = Resolve(name);
+  if (!full_name) throw Error(Missing(name));
+  loaded_derived_ = true;
+  return Convert(*full_name, shape, at::kFloat);
 }
 
 at::Tensor WeightLoader::LoadExact(const std::vector<std::string>& candidates, const std::vector<int64_t>& shape,

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ class WeightLoader {
 
  private:
   at::Tensor Convert(const std::string& full_name, const std::vector<int64_t>& shape, at::ScalarType dtype);
+  // The full name of `name` under the first prefix that has it.
+  std::optional<std::string> Resolve(const std::string& name) const;
+  // "DIR: checkpoint has no tensor ... (looked under prefixes ...)".
+  std::string Missing(const std::string& name) const;
 
   std::string dir_;
   std::shared_ptr<WeightSet> weights_;
