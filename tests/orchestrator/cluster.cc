@@ -58,7 +58,8 @@ int ChildProcess::Wait(int timeout_ms) {
 }
 
 bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t{timeout_ms} * TimeScale());
   while (true) {
     if (condition()) return true;
     if (std::chrono::steady_clock::now() > deadline) return false;
@@ -92,7 +93,8 @@ std::string ResultsFingerprint(const std::string& db_path) {
       "SELECT hex(t.task_key), t.state, (SELECT count(*) FROM test_results r WHERE r.task_id = t.id) "
       "FROM tasks t ORDER BY t.task_key");
   std::string text;
-  while (rows.Step()) text += rows.ColumnText(0) + ":" + rows.ColumnText(1) + ":" + std::to_string(rows.ColumnInt(2)) + "\n";
+  while (rows.Step())
+    text += rows.ColumnText(0) + ":" + rows.ColumnText(1) + ":" + std::to_string(rows.ColumnInt(2)) + "\n";
   return Sha256Hex(text);
 }
 

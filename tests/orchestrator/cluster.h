@@ -23,7 +23,8 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   void Signal(int signal_number) const;
   bool Running();
-  // The exit code (128 + signal when killed), or -1 when it is still running after timeout_ms.
+  // The exit code (128 + signal when killed), or -1 when it is still running after timeout_ms
+  // (stretched by TimeScale(), like WaitFor's).
   int Wait(int timeout_ms);
 
  private:
@@ -33,6 +34,8 @@ class ChildProcess {
 };
 
 // Polls `condition` every 20 ms until it holds or timeout_ms passes; returns whether it held.
+// timeout_ms is what an optimized build needs with a wide margin; it is stretched by TimeScale()
+// (tests/support/test_support.h), so sanitizer builds wait as long as they need to.
 bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
 
 // A single integer from a query on a read-only connection (-1 when the store cannot be read yet).
@@ -45,7 +48,7 @@ std::string QueryText(const std::string& db_path, const std::string& sql);
 // task (by task key) its state and its number of test_results rows.
 std::string ResultsFingerprint(const std::string& db_path);
 
-// The coordinator endpoint a running coordinator recorded for db_path (waits up to 10 s).
+// The coordinator endpoint a running coordinator recorded for db_path (waits up to 10 s, scaled).
 std::string WaitForEndpoint(const std::string& db_path);
 
 }  // namespace emoscope::testing

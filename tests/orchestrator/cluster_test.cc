@@ -22,14 +22,22 @@ using testing::WaitFor;
 
 std::string Emoscope() { return ShellQuote(testing::ProgramPath("emoscope")); }
 
-// Fast timings so faults are noticed in a fraction of a second.
-const std::vector<std::string> kFastCoordinator = {"--heartbeat-ms",  "50", "--lease-ms", "500",
-                                                   "--retry-base-ms", "20"};
-
+// Fast timings so faults are noticed in a fraction of a second (stretched under sanitizers, where a
+// busy worker can miss a 500 ms lease without being frozen).
 std::vector<std::string> CoordinatorArgs(const std::string& db, const std::string& bind) {
-  std::vector<std::string> args = {"--log-level", "warn", "coordinator", "--db", db, "--bind", bind};
-  args.insert(args.end(), kFastCoordinator.begin(), kFastCoordinator.end());
-  return args;
+  return {"--log-level",
+          "warn",
+          "coordinator",
+          "--db",
+          db,
+          "--bind",
+          bind,
+          "--heartbeat-ms",
+          std::to_string(testing::ScaledMs(50)),
+          "--lease-ms",
+          std::to_string(testing::ScaledMs(500)),
+          "--retry-base-ms",
+          "20"};
 }
 
 std::vector<std::string> WorkerArgs(const std::string& endpoint, const std::string& identity, int prefetch) {
@@ -59,7 +67,8 @@ TEST_CASE("a campaign of thousands of noop tasks completes with every task done 
   // joined, so the work is seen to spread; the noop tasks alone can finish before a second worker
   // has loaded its program.
   WriteFileAtomic(dir.File("c.yaml"),
-                  "campaign: noop-3k\ntest_tasks:\n  - {kind: noop, count: 3000}\n  - {kind: sleep, count: 40, ms: 50}\n");
+                  "campaign: noop-3k\ntest_tasks:\n  - {kind: noop, count: 3000}\n  - {kind: sleep, count: "
+                  "40, ms: 50}\n");
   const auto run = RunCommand(Emoscope() + " --log-level warn run " + ShellQuote(dir.File("c.yaml")) +
                               " --workers 3 --db " + ShellQuote(dir.File("e.db")));
   INFO(run.output);
@@ -272,9 +281,13 @@ TEST_CASE("a worker drains on SIGTERM: it returns unstarted leases without charg
   CHECK(worker.Wait(10000) == 0);
   // The three prefetched ones were handed back; the running one finished, or was handed back too
   // when the drain came before an executor had started it (slow machines, sanitizer builds).
-  REQUIRE(WaitFor([&] {
-    return QueryInt(db, "SELECT count(*) FROM tasks WHERE (state = 'queued' AND attempts = 0) OR state = 'done'") == 4;
-  }, 5000));
+  REQUIRE(WaitFor(
+      [&] {
+        return QueryInt(db,
+                        "SELECT count(*) FROM tasks WHERE (state = 'queued' AND attempts = 0) OR state = "
+                        "'done'") == 4;
+      },
+      5000));
   const int64_t returned = QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'queued'");
   CHECK(returned >= 3);
   CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'returned'") == returned);

@@ -1,7 +1,6 @@
 // CURVE on the coordinator's socket: keys, the allow-list enforced by the ZAP handler, plain-text
 // clients refused, and the --insecure rule for non-loopback binds.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <thread>
 
@@ -67,7 +66,7 @@ const nlohmann::json kProbe = {{"op", "pause"}, {"campaign", "no-such-campaign"}
 
 std::string ControlOutcome(const std::string& endpoint, const CurveClientOptions& curve) {
   try {
-    SendControl(endpoint, kProbe, /*timeout_ms=*/800, curve);
+    SendControl(endpoint, kProbe, /*timeout_ms=*/testing::ScaledMs(800), curve);
     return "answered";
   } catch (const Error& error) {
     return error.what();
@@ -103,7 +102,8 @@ TEST_CASE("a malformed key or allow-list is an error naming the file and line", 
   CHECK_THROWS_WITH(LoadCurveAllowList(dir.File("empty")), Catch::Contains("no public key"));
 }
 
-TEST_CASE("a listed client is answered while an unlisted key and a plain-text client are refused", "[security]") {
+TEST_CASE("a listed client is answered while an unlisted key and a plain-text client are refused",
+          "[security]") {
   testing::TempDir dir;
   const Keys keys(dir);
   ServedCoordinator served(CurveOptions(dir, keys));
@@ -113,7 +113,8 @@ TEST_CASE("a listed client is answered while an unlisted key and a plain-text cl
   // The right server key but the wrong secret: the client cannot even complete the handshake.
   const CurveClientOptions wrong_server{keys.root + "/listed.pub", keys.root + "/listed.key"};
 
-  CHECK_THAT(ControlOutcome(endpoint, listed), Catch::Contains("no-such-campaign") || Catch::Contains("answered"));
+  CHECK_THAT(ControlOutcome(endpoint, listed),
+             Catch::Contains("no-such-campaign") || Catch::Contains("answered"));
   CHECK_THAT(ControlOutcome(endpoint, unlisted), Catch::Contains("no answer"));
   CHECK_THAT(ControlOutcome(endpoint, {}), Catch::Contains("no answer"));
   CHECK_THAT(ControlOutcome(endpoint, wrong_server), Catch::Contains("no answer"));
@@ -126,7 +127,8 @@ TEST_CASE("a non-loopback bind without CURVE is refused unless --insecure is giv
   CoordinatorOptions options;
   options.db_path = dir.File("e.db");
   options.bind = "tcp://0.0.0.0:0";
-  CHECK_THROWS_WITH(Coordinator(options), Catch::Contains("tcp://0.0.0.0:0") && Catch::Contains("--insecure"));
+  CHECK_THROWS_WITH(Coordinator(options),
+                    Catch::Contains("tcp://0.0.0.0:0") && Catch::Contains("--insecure"));
   options.insecure = true;
   CHECK_NOTHROW(Coordinator(options));
   options.insecure = false;
@@ -142,28 +144,35 @@ TEST_CASE("a non-loopback bind without CURVE is refused unless --insecure is giv
   CHECK_THAT(cli.output, Catch::Contains("without CURVE"));
 }
 
-TEST_CASE("a listed worker process completes a campaign over CURVE and an unlisted one gets nothing", "[security][cluster]") {
+TEST_CASE("a listed worker process completes a campaign over CURVE and an unlisted one gets nothing",
+          "[security][cluster]") {
   testing::TempDir dir;
   const Keys keys(dir);
   const std::string db = dir.File("e.db");
   WriteFileAtomic(dir.File("c.yaml"), "campaign: s\ntest_tasks:\n  - {kind: noop, count: 40}\n");
-  REQUIRE(RunCommand(ShellQuote(testing::ProgramPath("emoscope")) + " submit " + ShellQuote(dir.File("c.yaml")) +
-                     " --db " + ShellQuote(db)).exit_code == 0);
-  ChildProcess coordinator({"--log-level", "warn", "coordinator", "--db", db, "--bind", "tcp://127.0.0.1:0", "--heartbeat-ms",
-                            "50", "--lease-ms", "500", "--curve-secret", keys.root + "/coordinator.key", "--curve-allow",
-                            keys.allow},
-                           dir.File("log"));
+  REQUIRE(RunCommand(ShellQuote(testing::ProgramPath("emoscope")) + " submit " +
+                     ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db))
+              .exit_code == 0);
+  ChildProcess coordinator(
+      {"--log-level", "warn", "coordinator", "--db", db, "--bind", "tcp://127.0.0.1:0", "--heartbeat-ms",
+       std::to_string(testing::ScaledMs(50)), "--lease-ms", std::to_string(testing::ScaledMs(500)),
+       "--curve-secret", keys.root + "/coordinator.key", "--curve-allow", keys.allow},
+      dir.File("log"));
   const std::string endpoint = testing::WaitForEndpoint(db);
-  ChildProcess intruder({"--log-level", "warn", "worker", "--connect", endpoint, "--identity", "intruder",
-                         "--curve-server-key", keys.root + "/coordinator.pub", "--curve-secret", keys.root + "/unlisted.key"},
-                        dir.File("log"));
-  ChildProcess plain({"--log-level", "warn", "worker", "--connect", endpoint, "--identity", "plain"}, dir.File("log"));
+  ChildProcess intruder(
+      {"--log-level", "warn", "worker", "--connect", endpoint, "--identity", "intruder", "--curve-server-key",
+       keys.root + "/coordinator.pub", "--curve-secret", keys.root + "/unlisted.key"},
+      dir.File("log"));
+  ChildProcess plain({"--log-level", "warn", "worker", "--connect", endpoint, "--identity", "plain"},
+                     dir.File("log"));
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state != 'queued'") == 0);
-  ChildProcess listed({"--log-level", "warn", "worker", "--connect", endpoint, "--identity", "listed",
-                       "--curve-server-key", keys.root + "/coordinator.pub", "--curve-secret", keys.root + "/listed.key"},
-                      dir.File("log"));
-  REQUIRE(testing::WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 40; }, 20000));
+  ChildProcess listed(
+      {"--log-level", "warn", "worker", "--connect", endpoint, "--identity", "listed", "--curve-server-key",
+       keys.root + "/coordinator.pub", "--curve-secret", keys.root + "/listed.key"},
+      dir.File("log"));
+  REQUIRE(testing::WaitFor(
+      [&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 40; }, 20000));
   CHECK(QueryInt(db, "SELECT count(*) FROM test_results WHERE worker != 'listed'") == 0);
   CHECK(QueryInt(db, "SELECT count(*) FROM workers WHERE identity IN ('intruder', 'plain')") == 0);
   CHECK_THAT(ReadFile(dir.File("log")), Catch::Contains("not on the allow-list"));
