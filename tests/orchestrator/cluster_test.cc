@@ -24,9 +24,10 @@ std::string Emoscope() { return ShellQuote(testing::ProgramPath("emoscope")); }
 
 // Fast timings so faults are noticed in a fraction of a second (stretched under sanitizers, where a
 // busy worker can miss a 500 ms lease without being frozen).
-std::vector<std::string> CoordinatorArgs(const std::string& db, const std::string& bind) {
+std::vector<std::string> CoordinatorArgs(const std::string& db, const std::string& bind,
+                                         const std::string& log_level = "warn") {
   return {"--log-level",
-          "warn",
+          log_level,
           "coordinator",
           "--db",
           db,
@@ -40,8 +41,9 @@ std::vector<std::string> CoordinatorArgs(const std::string& db, const std::strin
           "20"};
 }
 
-std::vector<std::string> WorkerArgs(const std::string& endpoint, const std::string& identity, int prefetch) {
-  return {"--log-level", "warn",       "worker",
+std::vector<std::string> WorkerArgs(const std::string& endpoint, const std::string& identity, int prefetch,
+                                    const std::string& log_level = "warn") {
+  return {"--log-level", log_level,    "worker",
           "--connect",   endpoint,     "--identity",
           identity,      "--prefetch", std::to_string(prefetch)};
 }
@@ -150,9 +152,9 @@ TEST_CASE("a worker frozen past its lease has its late result refused and nothin
   WriteFileAtomic(dir.File("c.yaml"), "campaign: z\ntest_tasks:\n  - {kind: sleep, count: 1, ms: 600}\n");
   REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db))
               .exit_code == 0);
-  ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
+  ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0", "info"), dir.File("log"));
   const std::string endpoint = testing::WaitForEndpoint(db);
-  ChildProcess frozen(WorkerArgs(endpoint, "frozen", 0), dir.File("log"));
+  ChildProcess frozen(WorkerArgs(endpoint, "frozen", 0, "info"), dir.File("log"));
   REQUIRE(WaitFor(
       [&] {
         return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running' AND worker = 'frozen'") == 1;
@@ -162,12 +164,14 @@ TEST_CASE("a worker frozen past its lease has its late result refused and nothin
   // Past the lease (500 ms): the coordinator expires it and leases the task again.
   REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'expired'") == 1; },
                   10000));
-  ChildProcess other(WorkerArgs(endpoint, "other", 0), dir.File("log"));
+  ChildProcess other(WorkerArgs(endpoint, "other", 0, "info"), dir.File("log"));
   REQUIRE(WaitFor([&] { return Unfinished(db) == 0; }, 10000));
   frozen.Signal(SIGCONT);
   // The frozen worker's sleep is long over: it reports at once, under its stale epoch.
-  REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'refused'") >= 1; },
-                  10000));
+  const bool refused =
+      WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'refused'") >= 1; }, 10000);
+  INFO(ReadFile(dir.File("log")));
+  REQUIRE(refused);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   RequireExactlyOnce(db, 1);
   CHECK(QueryInt(db, "SELECT count(*) FROM test_results WHERE worker = 'other'") == 1);
@@ -192,7 +196,13 @@ TEST_CASE(
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pause_ms(100, 300);
   int kills = 0;
+  const auto coordinator_run = [&] {
+    return QueryInt(db, "SELECT value FROM meta WHERE key = 'coordinator_run'");
+  };
   for (; kills < 5; ++kills) {
+    // Each kill hits a coordinator that has opened the store and taken its run number (a slow build
+    // can take longer than the pause to get there), then ran for the pause.
+    REQUIRE(WaitFor([&] { return coordinator_run() == kills + 1; }, 10000));
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
     if (Unfinished(db) == 0) break;
     coordinator->Signal(SIGKILL);
@@ -203,7 +213,7 @@ TEST_CASE(
   CHECK(kills == 5);
   REQUIRE(WaitFor([&] { return Unfinished(db) == 0; }, 60000));
   RequireExactlyOnce(db, 4300);
-  CHECK(QueryInt(db, "SELECT value FROM meta WHERE key = 'coordinator_run'") == 6);
+  CHECK(coordinator_run() == 6);
   CHECK(worker_a.Running());
   CHECK(worker_b.Running());
 }
