@@ -144,8 +144,11 @@ class Executor {
       progress_[task_id] = {epoch, fraction};
     };
     const TaskFunction* function = registry_.Find(job.context.kind);
+    spdlog::debug("task {} started (kind {}, epoch {}, attempt {})", task_id, job.context.kind, epoch,
+                  job.context.attempt);
     try {
-      if (function == nullptr) throw TaskFailed("task kind '" + job.context.kind + "' is not known to this worker", true);
+      if (function == nullptr)
+        throw TaskFailed("task kind '" + job.context.kind + "' is not known to this worker", true);
       if (!job.inputs_error.empty()) throw TaskFailed("inputs: " + job.inputs_error, /*retryable=*/false);
       completion.output = (*function)(job.context);
       completion.ok = true;
