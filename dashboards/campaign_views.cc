@@ -247,7 +247,7 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN steering_generations g ON g.task_id = t.id
     WHERE ct.campaign_id = ?1 AND g.alpha != 0 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4)sql", {campaign_id});
   nlohmann::json samples = nlohmann::json::array();
-  for (const char* regime : {"surgical", "repetitive_collapse", "explosive", "ineffective"}) {
+  for (const char* regime : {"surgical", "repetitive_collapse", "explosive", "ineffective", "empty"}) {
     nlohmann::json rows = Objects(store, R"sql(
       SELECT t.model_id AS model_id, g.layer, g.emotion, g.alpha, g.regime, g.prompt_id, g.seed, g.judged_emotion,
              g.ppl_ratio, g.text

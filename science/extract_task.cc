@@ -3,7 +3,9 @@
 #include <map>
 #include <set>
 
+#include "common/error.h"
 #include "common/file_util.h"
+#include "jobs/task_params.h"
 #include "common/random.h"
 #include "science/blob.h"
 #include "science/extraction.h"
@@ -27,21 +29,23 @@ uint64_t HashId(const std::string& id) {
 
 // The items one extract task reads: its method's stimuli of the emotion set, capped per emotion,
 // then its shard.
-std::vector<ExtractionItem> ExtractionItems(const Params& params, const std::string& method,
-                                            const std::vector<std::string>& emotions, uint64_t seed) {
-  const std::string dir = StimuliDir(params);
-  const int shard = params.Get<int>("shard", 0);
-  const int shards = params.Get<int>("shards", 1);
+std::vector<ExtractionItem> ExtractionItems(const ExtractParams& params) {
+  const std::string& method = params.method;
+  const std::vector<std::string>& emotions = params.emotions;
+  const uint64_t seed = params.common.seed;
+  const std::string dir = params.common.stimuli_dir == "builtin" ? BuiltinStimuliDir() : params.common.stimuli_dir;
+  const auto shard = static_cast<int>(params.shard);
+  const auto shards = static_cast<int>(params.shards);
   std::vector<Stimulus> chosen;
   if (method == "neutral") {
     std::vector<Stimulus> all = LoadStimuliFile(JoinPath(dir, "neutral.jsonl"));
-    const auto count = static_cast<size_t>(params.Get<int64_t>("neutral_count", 100));
+    const auto count = static_cast<size_t>(params.neutral_count);
     if (all.size() > count) all.resize(count);
     chosen = all;
   } else {
     const std::string file = method == "generation" ? "generation_prompts.jsonl" : "comprehension.jsonl";
     const std::vector<Stimulus> all = LoadStimuliFile(JoinPath(dir, file));
-    const auto per_emotion = params.Get<int64_t>("per_emotion", 40);
+    const int64_t per_emotion = params.per_emotion;
     std::map<std::string, int64_t> taken;
     const std::set<std::string> wanted(emotions.begin(), emotions.end());
     for (const Stimulus& stimulus : all) {
@@ -55,7 +59,7 @@ std::vector<ExtractionItem> ExtractionItems(const Params& params, const std::str
   }
   chosen = ShardStimuli(chosen, shard, shards);
   std::vector<ExtractionItem> items;
-  const int64_t per_prompt = method == "generation" ? params.Get<int64_t>("generations_per_prompt", 1) : 1;
+  const int64_t per_prompt = method == "generation" ? params.generations_per_prompt : 1;
   for (const Stimulus& stimulus : chosen) {
     for (int64_t copy = 0; copy < per_prompt; ++copy) {
       ExtractionItem item;
@@ -73,25 +77,26 @@ std::vector<ExtractionItem> ExtractionItems(const Params& params, const std::str
 
 TaskOutput RunExtract(TaskContext& ctx) {
   const auto start = Clock::now();
-  const Params params(ctx.params, "extract");
-  const std::string method = params.Require<std::string>("method");
-  if (method != "comprehension" && method != "generation" && method != "neutral") {
-    throw TaskFailed("extract: parameter 'method' must be comprehension, generation or neutral, got '" + method + "'", false);
+  ExtractParams params;
+  try {
+    params = ExtractParamsFromJson(ctx.params);
+  } catch (const Error& error) {
+    throw TaskFailed(error.what(), false);
   }
-  const auto emotions = params.Get<std::vector<std::string>>("emotions", {});
-  const auto seed = params.Get<uint64_t>("seed", 0);
-  const std::string dtype = params.Get<std::string>("dtype", "float32");
-  const std::string device = params.Get<std::string>("device", "cpu");
-  const std::vector<ExtractionItem> items = ExtractionItems(params, method, emotions, seed);
+  const std::string& method = params.method;
+  const std::vector<std::string>& emotions = params.emotions;
+  const uint64_t seed = params.common.seed;
+  const std::string& dtype = params.common.dtype;
+  const std::string& device = params.common.device;
+  const std::vector<ExtractionItem> items = ExtractionItems(params);
   if (items.empty()) throw TaskFailed("extract: this shard selects no stimuli", false);
 
   std::shared_ptr<LoadedModel> loaded = GetModel(ctx, dtype, device);
   ExtractionOptions options;
   options.method = method == "generation" ? ExtractionMethod::kGeneration : ExtractionMethod::kComprehension;
-  options.tokens_per_batch = params.Get<int64_t>("batch_tokens", 2048);
-  options.skip_leading_fraction = params.Get<double>("skip_leading_fraction", 0.0);
-  options.sampling = SamplingFrom(params.Raw("generation").is_object() ? params.Raw("generation") : json::object(),
-                                  *loaded->model);
+  options.tokens_per_batch = params.common.batch_tokens;
+  options.skip_leading_fraction = params.skip_leading_fraction;
+  options.sampling = SamplingFrom(ToJson(params.generation), *loaded->model);
   std::vector<SampleReadout> samples;
   {
     std::lock_guard<std::mutex> lock(loaded->mutex);

@@ -5,6 +5,8 @@
 #include <optional>
 
 #include "analysis/metrics.h"
+#include "common/error.h"
+#include "jobs/task_params.h"
 #include "science/blob.h"
 #include "science/task_common.h"
 
@@ -76,14 +78,19 @@ LayerSamples GatherLayer(const TaskContext& ctx, int64_t layer, const std::strin
 
 TaskOutput RunMetrics(TaskContext& ctx) {
   const auto start = Clock::now();
-  const Params params(ctx.params, "metrics");
-  const std::string method = params.Require<std::string>("method");
-  const auto layer = params.Require<int64_t>("layer");
-  const auto emotions = params.Require<std::vector<std::string>>("emotions");
-  const double pc_share = params.Get<double>("neutral_pc_share", 0.5);
+  MetricsParams params;
+  try {
+    params = MetricsParamsFromJson(ctx.params);
+  } catch (const Error& error) {
+    throw TaskFailed(error.what(), false);
+  }
+  const std::string& method = params.method;
+  const int64_t layer = params.layer;
+  const std::vector<std::string>& emotions = params.emotions;
+  const double pc_share = params.neutral_pc_share;
   analysis::ProbeOptions probe;
-  probe.folds = params.Get<int>("probe_folds", 5);
-  probe.seed = params.Get<uint64_t>("seed", 0);
+  probe.folds = static_cast<int>(params.probe_folds);
+  probe.seed = params.seed;
   if (emotions.size() < 2) throw TaskFailed("metrics: parameter 'emotions' needs at least two emotions", false);
 
   const LayerSamples samples = GatherLayer(ctx, layer, method, emotions);

@@ -86,6 +86,7 @@ const std::string& InputBlob(const TaskContext& ctx, const nlohmann::json& ref, 
 
 TaskOutput RunExtract(TaskContext& ctx);  // extract_task.cc
 TaskOutput RunMetrics(TaskContext& ctx);  // metrics_task.cc
+TaskOutput RunCalibrate(TaskContext& ctx);  // calibrate_task.cc
 TaskOutput RunSteer(TaskContext& ctx);    // steer_task.cc
 
 }  // namespace emoscope

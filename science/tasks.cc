@@ -7,6 +7,7 @@ namespace emoscope {
 void RegisterScienceKinds(TaskRegistry& registry) {
   registry.Register("extract", RunExtract);
   registry.Register("metrics", RunMetrics);
+  registry.Register("calibrate", RunCalibrate);
   registry.Register("steer", RunSteer);
 }
 

@@ -4,7 +4,9 @@
 //             method "neutral" reads the neutral texts (anisotropy, neutral PCs, norms n_l).
 //   metrics   (model, method, layer): class means, emotion vectors, separation metrics, n_l, from
 //             the extract tasks it depends on (their rows arrive as the task's inputs).
-//   steer     (model, layer, emotion, coefficients): steered generations against same-seed
+//   calibrate (model, layer spec, emotion or all): the largest coherent steering coefficient by
+//             bisection on a log scale, and the window the steer tasks it feeds then sweep.
+//   steer     (model, layer spec, emotion, coefficients): steered generations against same-seed
 //             unsteered baselines, judged, measured, sorted into regimes.
 #pragma once
 
@@ -12,7 +14,7 @@ namespace emoscope {
 
 class TaskRegistry;
 
-// Registers extract, metrics and steer next to whatever `registry` holds.
+// Registers extract, metrics, calibrate and steer next to whatever `registry` holds.
 void RegisterScienceKinds(TaskRegistry& registry);
 
 }  // namespace emoscope

@@ -4,7 +4,7 @@
 'use strict';
 const Emo = (() => {
   const palette = ['#3056d3', '#d35400', '#2e8b57', '#8e44ad', '#c0392b', '#16a085', '#7f8c8d', '#b7950b', '#2c3e50', '#e84393'];
-  const regimeColors = { surgical: '#2e8b57', repetitive_collapse: '#e0a526', explosive: '#c0392b', ineffective: '#9aa1ab' };
+  const regimeColors = { surgical: '#2e8b57', repetitive_collapse: '#e0a526', explosive: '#c0392b', ineffective: '#9aa1ab', empty: '#5b4a8b' };
 
   // el('td', {class: 'num'}, 'text' | Node | [children])
   function el(tag, attrs, children) {

@@ -1,14 +1,12 @@
 // A science campaign on tiny checkpoints of two architectures, run through the real coordinator
 // and workers: it fills every result table, and a second run on CPU gives identical numbers.
-#include <catch2/catch.hpp>
-
 #include <sqlite3.h>
 
+#include <catch2/catch.hpp>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <cstring>
 
 #include "common/file_util.h"
 #include "models/checkpoint/gguf.h"
@@ -21,9 +19,15 @@ using emoscope::testing::ProgramPath;
 using emoscope::testing::RunCommand;
 using emoscope::testing::ShellQuote;
 
-const char* const kResultTables[] = {"task_runs", "samples", "sample_activations", "activation_means",
-                                     "emotion_vectors", "layer_metrics", "steering_generations",
-                                     "steering_scenarios"};
+const char* const kResultTables[] = {"task_runs",
+                                     "samples",
+                                     "sample_activations",
+                                     "activation_means",
+                                     "emotion_vectors",
+                                     "layer_metrics",
+                                     "steering_generations",
+                                     "steering_scenarios",
+                                     "steering_calibrations"};
 
 // Every row of a result table as text, keyed by (task key, primary-key-ish columns), with the
 // columns that legitimately differ between runs (timings, worker identity) left out.
@@ -31,7 +35,8 @@ std::vector<std::string> TableRows(const std::string& db_path, const std::string
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   // Task ids differ between databases; task keys (content hashes) do not.
-  const std::string sql = "SELECT hex(t.task_key), r.* FROM \"" + table + "\" r JOIN tasks t ON t.id = r.task_id";
+  const std::string sql =
+      "SELECT hex(t.task_key), r.* FROM \"" + table + "\" r JOIN tasks t ON t.id = r.task_id";
   sqlite3_stmt* stmt = nullptr;
   REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
   std::vector<std::string> rows;
@@ -42,7 +47,8 @@ std::vector<std::string> TableRows(const std::string& db_path, const std::string
       if (name == "task_id" || name == "elapsed_ms" || name == "worker") continue;
       const void* bytes = sqlite3_column_blob(stmt, column);
       const int size = sqlite3_column_bytes(stmt, column);
-      row += name + "=" + (bytes ? std::string(static_cast<const char*>(bytes), static_cast<size_t>(size)) : "NULL") + "|";
+      row += name + "=" +
+             (bytes ? std::string(static_cast<const char*>(bytes), static_cast<size_t>(size)) : "NULL") + "|";
     }
     rows.push_back(row);
   }
@@ -52,16 +58,34 @@ std::vector<std::string> TableRows(const std::string& db_path, const std::string
   return rows;
 }
 
+int64_t QueryInt(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  INFO(sql);
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  const int64_t value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
 }  // namespace
 
 TEST_CASE("a science campaign over two architectures fills every result table, identically twice",
           "[science][campaign][slow]") {
   emoscope::testing::TempDir dir;
   const std::string emoscope = ShellQuote(ProgramPath("emoscope"));
-  REQUIRE(RunCommand(emoscope + " model init --arch gpt2 --layers 3 --hidden 32 --heads 4 --merges 60 --out " +
-                     ShellQuote(dir.File("gpt2"))).exit_code == 0);
-  REQUIRE(RunCommand(emoscope + " model init --arch qwen2 --layers 2 --hidden 32 --heads 4 --kv-heads 2 --merges 60 --out " +
-                     ShellQuote(dir.File("qwen2"))).exit_code == 0);
+  REQUIRE(RunCommand(emoscope +
+                     " model init --arch gpt2 --layers 3 --hidden 32 --heads 4 --merges 60 --out " +
+                     ShellQuote(dir.File("gpt2")))
+              .exit_code == 0);
+  REQUIRE(
+      RunCommand(emoscope +
+                 " model init --arch qwen2 --layers 2 --hidden 32 --heads 4 --kv-heads 2 --merges 60 --out " +
+                 ShellQuote(dir.File("qwen2")))
+          .exit_code == 0);
   emoscope::WriteFileAtomic(dir.File("c.yaml"), R"(campaign: twice
 models:
   - {name: gpt2, path: gpt2}
@@ -75,9 +99,10 @@ science:
   shards: 2
   generation: {max_new_tokens: 6}
   steering:
-    layers: [peak, 1]
+    layers: [peak, {from: 1, to: 2}]
     emotions: [joy]
-    coefficients: [3, 6]
+    coefficients: auto
+    auto: {points: 2, prompts: 2, search: [0.05, 50]}
     prompts: 2
     seeds: [0, 1]
     judge: lexicon
@@ -96,13 +121,42 @@ science:
     CHECK_FALSE(a.empty());
     CHECK(a == b);
   }
+  // Calibrated: one calibrate task per (model, layer spec); each steer task sweeps its window.
+  CHECK(QueryInt(dir.File("a.db"), "SELECT COUNT(*) FROM tasks WHERE kind = 'calibrate'") == 4);
+  CHECK(QueryInt(dir.File("a.db"),
+                 "SELECT COUNT(*) FROM steering_calibrations WHERE window_low > 0 "
+                 "AND window_high >= window_low AND json_array_length(trace) >= 1") == 4);
+  CHECK(QueryInt(dir.File("a.db"),
+                 "SELECT COUNT(*) FROM steering_scenarios s JOIN tasks st ON st.id = s.task_id "
+                 "JOIN steering_calibrations c JOIN tasks ct ON ct.id = c.task_id "
+                 "WHERE ct.model_id = st.model_id AND c.layer = s.layer AND c.layer_last = s.layer_last "
+                 "AND s.alpha BETWEEN c.window_low * 0.999999 AND c.window_high * 1.000001") == 8);
+  // The range {from: 1, to: 2} steers layers 1..2; empty continuations never succeed and have no ratio.
+  CHECK(QueryInt(dir.File("a.db"),
+                 "SELECT COUNT(*) FROM steering_scenarios WHERE layer = 1 AND layer_last = 2") == 4);
+  CHECK(QueryInt(dir.File("a.db"),
+                 "SELECT COUNT(*) FROM steering_generations WHERE regime = 'empty' "
+                 "AND (success OR ppl_ratio IS NOT NULL OR tokens >= 4)") == 0);
+  CHECK(QueryInt(dir.File("a.db"),
+                 "SELECT COUNT(*) FROM steering_generations WHERE ppl_ratio IS NULL AND regime <> 'empty' "
+                 "AND baseline_resamples < 8") == 0);
+  // Submitting the same campaign again adds no task.
+  const int64_t tasks = QueryInt(dir.File("a.db"), "SELECT COUNT(*) FROM tasks");
+  const auto again = RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 1 --db " +
+                                ShellQuote(dir.File("a.db")));
+  INFO(again.output);
+  REQUIRE(again.exit_code == 0);
+  CHECK(QueryInt(dir.File("a.db"), "SELECT COUNT(*) FROM tasks") == tasks);
 }
 
-TEST_CASE("emotion vectors export as llama.cpp control vectors with direction.N = hook point N+1", "[science][vectors]") {
+TEST_CASE("emotion vectors export as llama.cpp control vectors with direction.N = hook point N+1",
+          "[science][vectors]") {
   emoscope::testing::TempDir dir;
   const std::string emoscope = ShellQuote(ProgramPath("emoscope"));
-  REQUIRE(RunCommand(emoscope + " model init --arch llama --layers 4 --hidden 32 --heads 4 --merges 40 --out " +
-                     ShellQuote(dir.File("llama"))).exit_code == 0);
+  REQUIRE(RunCommand(emoscope +
+                     " model init --arch llama --layers 4 --hidden 32 --heads 4 --merges 40 --out " +
+                     ShellQuote(dir.File("llama")))
+              .exit_code == 0);
   emoscope::WriteFileAtomic(dir.File("c.yaml"), R"(campaign: vectors
 models:
   - {name: llama, path: llama}
@@ -112,10 +166,12 @@ science:
   per_emotion: 3
   neutral: 4
 )");
-  const auto run = RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 1 --db " + ShellQuote(dir.File("v.db")));
+  const auto run = RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 1 --db " +
+                              ShellQuote(dir.File("v.db")));
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
-  const std::string base = emoscope + " vectors export --db " + ShellQuote(dir.File("v.db")) + " --method comprehension --emotion joy";
+  const std::string base = emoscope + " vectors export --db " + ShellQuote(dir.File("v.db")) +
+                           " --method comprehension --emotion joy";
   const auto gguf = RunCommand(base + " --out " + ShellQuote(dir.File("joy.gguf")));
   INFO(gguf.output);
   REQUIRE(gguf.exit_code == 0);
@@ -150,12 +206,17 @@ TEST_CASE("GGUF direction indexes refuse the hook points llama.cpp cannot steer"
   REQUIRE_THROWS(emoscope::GgufDirectionIndex(0));
 }
 
-TEST_CASE("steering judged by a sequence classifier stores its label scores", "[science][campaign][classifier]") {
+TEST_CASE("steering judged by a sequence classifier stores its label scores",
+          "[science][campaign][classifier]") {
   emoscope::testing::TempDir dir;
   const std::string emoscope = ShellQuote(ProgramPath("emoscope"));
-  REQUIRE(RunCommand(emoscope + " model init --arch gpt2 --layers 2 --hidden 32 --heads 4 --merges 40 --out " +
-                     ShellQuote(dir.File("gpt2"))).exit_code == 0);
-  const auto init = RunCommand(emoscope + " model init --arch roberta-classifier --labels Joy,Anger,neutral --layers 1 --hidden 16 --heads 2 --out " +
+  REQUIRE(RunCommand(emoscope +
+                     " model init --arch gpt2 --layers 2 --hidden 32 --heads 4 --merges 40 --out " +
+                     ShellQuote(dir.File("gpt2")))
+              .exit_code == 0);
+  const auto init = RunCommand(emoscope +
+                               " model init --arch roberta-classifier --labels Joy,Anger,neutral --layers 1 "
+                               "--hidden 16 --heads 2 --out " +
                                ShellQuote(dir.File("clf")));
   INFO(init.output);
   REQUIRE(init.exit_code == 0);
@@ -175,13 +236,15 @@ science:
     judge: {kind: classifier, path: clf}
     generation: {max_new_tokens: 5}
 )");
-  const auto run = RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 1 --db " + ShellQuote(dir.File("j.db")));
+  const auto run = RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 1 --db " +
+                              ShellQuote(dir.File("j.db")));
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open_v2(dir.File("j.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT judge_scores FROM steering_generations", -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT judge_scores FROM steering_generations", -1, &stmt, nullptr) ==
+          SQLITE_OK);
   int rows = 0;
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     const std::string scores = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
@@ -201,7 +264,8 @@ science:
   steering:
     judge: {kind: classifier, path: nowhere}
 )");
-  const auto bad = RunCommand(emoscope + " run " + ShellQuote(dir.File("bad.yaml")) + " --workers 1 --db " + ShellQuote(dir.File("b.db")));
+  const auto bad = RunCommand(emoscope + " run " + ShellQuote(dir.File("bad.yaml")) + " --workers 1 --db " +
+                              ShellQuote(dir.File("b.db")));
   CHECK(bad.exit_code != 0);
   CHECK_THAT(bad.output, Catch::Contains("bad.yaml:7") && Catch::Contains("science.steering.judge.path"));
 }
