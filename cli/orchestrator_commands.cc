@@ -31,6 +31,7 @@
 #include "jobs/campaign.h"
 #include "jobs/campaign_control.h"
 #include "jobs/campaign_status.h"
+#include "jobs/campaign_wire.h"
 #include "jobs/submit.h"
 #include "schema/database.h"
 #include "worker/worker.h"
@@ -226,8 +227,10 @@ int SubmitCommand(const std::vector<std::string>& argv) {
   const std::string file = args.Positional(0, "the campaign FILE");
   std::optional<std::string> endpoint;
   const std::string db_path = Target(args, &endpoint);
-  const Campaign campaign = LoadCampaign(file);  // Validate here: errors name the file and line.
-  const nlohmann::json request = {{"op", "submit"}, {"spec", campaign.spec_text}, {"file", file}};
+  // Parsed, validated and resolved here (paths against the file's folder, checksums computed
+  // here): the coordinator gets the result and never reads the file or the weights itself.
+  const Campaign campaign = LoadCampaign(file);
+  const nlohmann::json request = {{"op", "submit"}, {"resolved", CampaignToJson(campaign)}};
   nlohmann::json reply;
   if (endpoint) {
     reply = SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args));

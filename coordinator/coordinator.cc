@@ -25,6 +25,7 @@
 #include "emoscope_version.h"
 #include "jobs/campaign.h"
 #include "jobs/campaign_control.h"
+#include "jobs/campaign_wire.h"
 #include "jobs/submit.h"
 #include "protocol/curve.h"
 #include "protocol/message.h"
@@ -610,7 +611,7 @@ class Coordinator::Impl {
     Flush();
     try {
       if (control.op == "submit") {
-        const Campaign campaign = ParseCampaign(control.spec, control.file);
+        const Campaign campaign = CampaignFromJson(control.resolved);
         const SubmitStats submitted = SubmitCampaign(db_, campaign, EMOSCOPE_CODE_VERSION);
         reply_body["campaign"] = campaign.name;
         reply_body["total"] = submitted.total;

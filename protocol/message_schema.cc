@@ -206,9 +206,12 @@ ControlMessage ParseControl(const Message& message) {
   ControlMessage control;
   control.op = reader.String("op", 64);
   if (control.op == "submit") {
-    control.spec = reader.String("spec", kMaxHeaderBytes);
-    control.file = reader.OptionalString("file", 4096);
-    if (control.file.empty()) control.file = "campaign";
+    // Campaign files are parsed by the client; a coordinator never parses YAML or reads weights.
+    if (reader.Find("resolved") == nullptr)
+      reader.Fail("resolved",
+                  "is missing: submit sends the parsed, resolved campaign (emoscope submit does)");
+    control.resolved = reader.Need("resolved");
+    if (!control.resolved.is_object()) reader.Fail("resolved", "must be an object");
   } else {
     control.campaign = reader.String("campaign", 4096);
   }

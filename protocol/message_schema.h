@@ -80,10 +80,10 @@ struct OutcomeMessage {
 };
 
 struct ControlMessage {
-  std::string op;        // submit, pause, resume, cancel, retry
-  std::string spec;      // submit: the campaign text
-  std::string file;      // submit: where it came from (for messages)
-  std::string campaign;  // the others: the campaign's name
+  std::string op;                                      // submit, pause, resume, cancel, retry
+  nlohmann::json resolved = nlohmann::json::object();  // submit: the parsed, resolved campaign
+                                                       // (jobs/campaign_wire.h, checked there)
+  std::string campaign;                                // the others: the campaign's name
 };
 
 struct WelcomeMessage {

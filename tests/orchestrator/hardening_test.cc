@@ -17,6 +17,7 @@
 #include "coordinator/control_client.h"
 #include "coordinator/coordinator.h"
 #include "jobs/campaign.h"
+#include "jobs/campaign_wire.h"
 #include "jobs/yaml_bounds.h"
 #include "protocol/message.h"
 #include "tests/orchestrator/cluster.h"
@@ -42,7 +43,8 @@ TEST_CASE("finding 5: a billion-laughs campaign is refused at once, parsed local
   const std::string text = BillionLaughs();
   REQUIRE(text.size() < 600);
   CHECK_THROWS_WITH(ParseCampaign(text, "lol.yaml"), Catch::Contains("expands to more than"));
-  // Sent to a running coordinator as a control submit: refused with the reason; it serves on.
+  // Sent to a running coordinator as campaign text: the coordinator parses no YAML at all (the
+  // client sends the resolved campaign, finding 9), so it refuses at once and serves on.
   testing::TempDir dir;
   CoordinatorOptions options;
   options.db_path = dir.File("e.db");
@@ -51,7 +53,7 @@ TEST_CASE("finding 5: a billion-laughs campaign is refused at once, parsed local
   std::thread thread([&] { coordinator.Run(); });
   CHECK_THROWS_WITH(SendControl(coordinator.endpoint(),
                                 {{"op", "submit"}, {"spec", text}, {"file", "lol.yaml"}}, 30000, {}),
-                    Catch::Contains("expands to more than"));
+                    Catch::Contains("resolved"));
   // Still serving: an unknown campaign is answered (refused), not met with silence.
   CHECK_THROWS_WITH(SendControl(coordinator.endpoint(), {{"op", "pause"}, {"campaign", "none"}}, 30000, {}),
                     !Catch::Contains("no answer"));
@@ -60,6 +62,39 @@ TEST_CASE("finding 5: a billion-laughs campaign is refused at once, parsed local
   // A document larger than the size bound is refused before it is parsed.
   CHECK_THROWS_WITH(LoadBoundedYaml(std::string(kMaxYamlBytes + 1, ' '), "big.yaml"),
                     Catch::Contains("big.yaml") && Catch::Contains("more than the limit"));
+}
+
+TEST_CASE(
+    "finding 9: model paths relative to the campaign file are resolved by the client, whatever the "
+    "coordinator's folder",
+    "[hardening]") {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.File("study"));
+  WriteFileAtomic(dir.File("study/weights.bin"), "not really weights");
+  WriteFileAtomic(dir.File("study/c.yaml"),
+                  "campaign: rel\nmodels:\n  - {name: m, path: weights.bin}\n"
+                  "tasks:\n  - {kind: probe, model: m}\n");
+  CoordinatorOptions options;
+  options.db_path = dir.File("e.db");
+  options.bind = "tcp://127.0.0.1:0";
+  Coordinator coordinator(options);  // in this process, whose folder is not the campaign's
+  std::thread thread([&] { coordinator.Run(); });
+  const auto submitted = testing::RunCommand("cd " + testing::ShellQuote(dir.File("study")) + " && " +
+                                             testing::ShellQuote(testing::ProgramPath("emoscope")) +
+                                             " submit c.yaml --coordinator " + coordinator.endpoint());
+  coordinator.Stop();
+  thread.join();
+  INFO(submitted.output);
+  CHECK(submitted.exit_code == 0);
+  CHECK(testing::QueryText(options.db_path, "SELECT path FROM models") ==
+        std::filesystem::canonical(dir.File("study/weights.bin")).string());
+  CHECK(testing::QueryInt(options.db_path, "SELECT count(*) FROM tasks") == 1);
+  // A resolved campaign from a peer is checked again: a relative path is refused.
+  nlohmann::json resolved =
+      CampaignToJson(ParseCampaign(ReadFile(dir.File("study/c.yaml")), dir.File("study/c.yaml")));
+  resolved["models"][0]["path"] = "weights.bin";
+  CHECK_THROWS_WITH(CampaignFromJson(resolved),
+                    Catch::Contains("models[0].path") && Catch::Contains("absolute"));
 }
 
 TEST_CASE("finding 10: a duplicate key in a campaign is an error naming both lines and the field",
@@ -178,6 +213,7 @@ TEST_CASE(
   std::vector<zmq::message_t> frames = EncodeMessage(hello);
   zmq::send_multipart(socket, frames);
   CHECK(coordinator.Wait(30000) == 1);
+  INFO(ReadFile(dir.File("log")));
   CHECK(ReadFile(dir.File("log")).find("deleted") != std::string::npos);
 }
 
