@@ -18,8 +18,10 @@
 #include "coordinator/coordinator.h"
 #include "jobs/campaign.h"
 #include "jobs/campaign_wire.h"
+#include "jobs/submit.h"
 #include "jobs/yaml_bounds.h"
 #include "protocol/message.h"
+#include "schema/database.h"
 #include "tests/orchestrator/cluster.h"
 #include "tests/support/test_support.h"
 
@@ -107,6 +109,22 @@ TEST_CASE("finding 10: a duplicate key in a campaign is an error naming both lin
       Catch::Contains("c.yaml:3: test_tasks[0].count: duplicate key"));
   CHECK_THROWS_WITH(ParseCampaign("campaign: x\ntest_tasks:\n  - {kind: noop, cuont: 2}\n", "c.yaml"),
                     Catch::Contains("c.yaml:3") && Catch::Contains("cuont: unknown field"));
+}
+
+TEST_CASE(
+    "finding 10: an entry whose tasks duplicate the ones it waits for is an error, not a lost dependency",
+    "[hardening]") {
+  testing::TempDir dir;
+  Database db(dir.File("e.db"), OpenMode::kReadWrite);
+  const Campaign campaign = ParseCampaign(
+      "campaign: x\ntest_tasks:\n  - {kind: noop, count: 2, name: first}\n  - {kind: noop, count: 2, after: "
+      "first}\n",
+      "c.yaml");
+  CHECK_THROWS_WITH(SubmitCampaign(db, campaign, "test"),
+                    Catch::Contains("c.yaml:4") && Catch::Contains("same as those of the entry at line 3"));
+  Statement count = db.Prepare("SELECT count(*) FROM tasks");
+  REQUIRE(count.Step());
+  CHECK(count.ColumnInt(0) == 0);  // nothing of it was stored
 }
 
 TEST_CASE("finding 10: a tcp port beyond 65535 is refused instead of wrapping around", "[hardening]") {
