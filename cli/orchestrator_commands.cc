@@ -1,20 +1,24 @@
 // The campaign commands. Exit codes: 0 ok (run: every task done), 1 error, 2 bad usage,
 // 3 run finished with failed tasks, 130 run interrupted (run it again to resume).
 #include "cli/orchestrator_commands.h"
-#include "cli/dashboard_commands.h"
 
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
+#include "cli/dashboard_commands.h"
 #include "common/args.h"
 #include "common/error.h"
 #include "common/file_util.h"
@@ -27,6 +31,7 @@
 #include "jobs/campaign.h"
 #include "jobs/campaign_control.h"
 #include "jobs/campaign_status.h"
+#include "jobs/campaign_wire.h"
 #include "jobs/submit.h"
 #include "schema/database.h"
 #include "worker/worker.h"
@@ -71,7 +76,8 @@ void AddCurveServerOptions(ArgParser& parser) {
 
 void AddCurveClientOptions(ArgParser& parser) {
   parser.Option("curve-server-key", "the coordinator's CURVE public key file (coordinator.pub)");
-  parser.Option("curve-secret", "this peer's CURVE secret key file (its public key must be on the allow-list)");
+  parser.Option("curve-secret",
+                "this peer's CURVE secret key file (its public key must be on the allow-list)");
 }
 
 CurveClientOptions ReadCurveClientOptions(const ParsedArgs& args) {
@@ -113,7 +119,8 @@ CoordinatorOptions ReadCoordinatorOptions(const ParsedArgs& args) {
 int CoordinatorCommand(const std::vector<std::string>& argv) {
   ArgParser parser("emoscope coordinator", "--db DB [--bind ENDPOINT] [options]");
   parser.Option("db", "the campaign database (created when missing)").Required();
-  parser.Option("bind", "ZeroMQ endpoint to serve (non-loopback needs CURVE or --insecure)", "tcp://127.0.0.1:5555");
+  parser.Option("bind", "ZeroMQ endpoint to serve (non-loopback needs CURVE or --insecure)",
+                "tcp://127.0.0.1:5555");
   AddCoordinatorOptions(parser);
   AddHttpOptions(parser);
   AddCurveServerOptions(parser);
@@ -158,8 +165,15 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
   parser.Option("model-cache", "models kept loaded", "2");
   parser.Option("max-tasks", "drain and exit after this many tasks (0: never)", "0");
   parser.Option("drain-ms", "how long a drain waits for acknowledgements", "30000");
+  parser.Option("parent-pid", "exit when this process dies (set by 'emoscope run' for its workers)", "0");
   AddCurveClientOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
+  if (const int parent = PositiveInt(args, "parent-pid", 0); parent > 0) {
+    // SIGKILL when the parent dies: its coordinator died with it, so nothing this worker still
+    // holds can be acknowledged; the next coordinator requeues those leases.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail("prctl(PR_SET_PDEATHSIG) failed");
+    if (::getppid() != parent) return kExitError;  // It died before the prctl took effect.
+  }
   WorkerOptions options;
   options.endpoint = args.Get("connect");
   options.slots = PositiveInt(args, "slots", 1);
@@ -179,7 +193,8 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
 // Runs `write` on the database when no coordinator holds it; otherwise sends `request` to the
 // coordinator that does (the single-writer rule).
 nlohmann::json WriteOrForward(const std::string& db_path, const nlohmann::json& request, int timeout_ms,
-                              const CurveClientOptions& curve, const std::function<nlohmann::json(Database&)>& write) {
+                              const CurveClientOptions& curve,
+                              const std::function<nlohmann::json(Database&)>& write) {
   if (std::optional<DatabaseLock> lock = DatabaseLock::TryAcquire(db_path)) {
     Database db(db_path, OpenMode::kReadWrite);
     return write(db);
@@ -212,16 +227,20 @@ int SubmitCommand(const std::vector<std::string>& argv) {
   const std::string file = args.Positional(0, "the campaign FILE");
   std::optional<std::string> endpoint;
   const std::string db_path = Target(args, &endpoint);
-  const Campaign campaign = LoadCampaign(file);  // Validate here: errors name the file and line.
-  const nlohmann::json request = {{"op", "submit"}, {"spec", campaign.spec_text}, {"file", file}};
+  // Parsed, validated and resolved here (paths against the file's folder, checksums computed
+  // here): the coordinator gets the result and never reads the file or the weights itself.
+  const Campaign campaign = LoadCampaign(file);
+  const nlohmann::json request = {{"op", "submit"}, {"resolved", CampaignToJson(campaign)}};
   nlohmann::json reply;
   if (endpoint) {
     reply = SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args));
   } else {
-    reply = WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args), [&](Database& db) {
-      const SubmitStats stats = SubmitCampaign(db, campaign, EMOSCOPE_CODE_VERSION);
-      return nlohmann::json{{"campaign", campaign.name}, {"total", stats.total}, {"added", stats.added}};
-    });
+    reply = WriteOrForward(
+        db_path, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args),
+        [&](Database& db) {
+          const SubmitStats stats = SubmitCampaign(db, campaign, EMOSCOPE_CODE_VERSION);
+          return nlohmann::json{{"campaign", campaign.name}, {"total", stats.total}, {"added", stats.added}};
+        });
   }
   std::printf("campaign %s: %lld tasks, %lld new\n", campaign.name.c_str(),
               static_cast<long long>(reply.value("total", int64_t{0})),
@@ -240,10 +259,12 @@ int CampaignOpCommand(CampaignOp op, const std::vector<std::string>& argv) {
   const std::string db_path = Target(args, &endpoint);
   const nlohmann::json request = {{"op", name}, {"campaign", campaign}};
   const nlohmann::json reply =
-      endpoint ? SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args))
-               : WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args), [&](Database& db) {
-                   return nlohmann::json{{"changed", ApplyCampaignOp(db, campaign, op)}};
-                 });
+      endpoint
+          ? SendControl(*endpoint, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args))
+          : WriteOrForward(db_path, request, PositiveInt(args, "timeout-ms", 1), ReadCurveClientOptions(args),
+                           [&](Database& db) {
+                             return nlohmann::json{{"changed", ApplyCampaignOp(db, campaign, op)}};
+                           });
   std::printf("%s %s: %lld tasks changed\n", name.c_str(), campaign.c_str(),
               static_cast<long long>(reply.value("changed", int64_t{0})));
   return kExitOk;
@@ -325,6 +346,13 @@ int StatusCommand(const std::vector<std::string>& argv) {
 
 // ---- run ----
 
+// Local workers `run` starts at most: 16 per core (a no-op worker is two threads and a few MB),
+// between 16 and 1024.
+int MaxLocalWorkers() {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::clamp<unsigned>(16 * cores, 16, 1024));
+}
+
 // A local worker process: `emoscope worker --connect ENDPOINT ...`.
 pid_t SpawnWorker(const std::vector<std::string>& words) {
   std::vector<char*> exec_argv;
@@ -352,6 +380,11 @@ int RunCommand(const std::vector<std::string>& argv) {
   const ParsedArgs args = parser.Parse(argv);
   const std::string file = args.Positional(0, "the campaign FILE");
   const int workers = PositiveInt(args, "workers", 1);
+  if (workers > MaxLocalWorkers()) {
+    throw UsageError(
+        fmt::format("option --workers: {} is more than this machine can hold (at most {}: 16 per core)",
+                    workers, MaxLocalWorkers()));
+  }
   int restarts_left = PositiveInt(args, "max-restarts", 0);
   CoordinatorOptions options = ReadCoordinatorOptions(args);
   options.db_path = args.Get("db");
@@ -387,28 +420,36 @@ int RunCommand(const std::vector<std::string>& argv) {
     }
   });
 
-  const std::vector<std::string> worker_words = {JoinPath(ExecutableDir(), "emoscope"),
-                                                 "--log-level",
-                                                 "warn",
-                                                 "worker",
-                                                 "--connect",
-                                                 coordinator.endpoint(),
-                                                 "--slots",
-                                                 args.Get("slots"),
-                                                 "--prefetch",
-                                                 args.Get("prefetch")};
   std::vector<pid_t> pids;
-  for (int index = 0; index < workers; ++index) pids.push_back(SpawnWorker(worker_words));
-
-  Database reader(options.db_path, OpenMode::kReadOnly);
-  CampaignStatus status = QueryCampaignStatus(reader, campaign.name).front();
+  std::optional<Database> reader;
+  CampaignStatus status;
   int exit_code = kExitOk;
-  {
+  // Whatever ends the loop below (the campaign finished, a signal, an error such as the restarts
+  // running out), the workers are stopped and the coordinator thread joined before `run`
+  // returns or throws: an exception must never leave a joinable thread (std::terminate) or
+  // orphaned workers behind.
+  std::exception_ptr failure;
+  try {
+    const std::vector<std::string> worker_words = {JoinPath(ExecutableDir(), "emoscope"),
+                                                   "--log-level",
+                                                   "warn",
+                                                   "worker",
+                                                   "--connect",
+                                                   coordinator.endpoint(),
+                                                   "--slots",
+                                                   args.Get("slots"),
+                                                   "--prefetch",
+                                                   args.Get("prefetch"),
+                                                   "--parent-pid",
+                                                   std::to_string(::getpid())};
+    reader.emplace(options.db_path, OpenMode::kReadOnly);
+    for (int index = 0; index < workers; ++index) pids.push_back(SpawnWorker(worker_words));
+    status = QueryCampaignStatus(*reader, campaign.name).front();
     ProgressBar bar(campaign.name, status.total, "tasks");
     auto poll_interval = std::chrono::milliseconds(200);
     while (true) {
       const auto query_start = std::chrono::steady_clock::now();
-      status = QueryCampaignStatus(reader, campaign.name).front();
+      status = QueryCampaignStatus(*reader, campaign.name).front();
       // Counting a million-task campaign takes a while: poll at most a third of the time, so the
       // progress display never competes with the coordinator for the CPU.
       const auto query_time = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -439,6 +480,8 @@ int RunCommand(const std::vector<std::string>& argv) {
       std::this_thread::sleep_for(poll_interval);
     }
     bar.Finish();
+  } catch (...) {
+    failure = std::current_exception();
   }
   // Stop the workers first (they drain: finish or return their leases), then the coordinator.
   for (const pid_t pid : pids) ::kill(pid, SIGTERM);
@@ -456,8 +499,9 @@ int RunCommand(const std::vector<std::string>& argv) {
   }
   coordinator.Stop();
   coordinator_thread.join();
+  if (failure) std::rethrow_exception(failure);
   if (exit_code == kExitError) Fail("{}: the coordinator failed: {}", options.db_path, coordinator_error);
-  status = QueryCampaignStatus(reader, campaign.name).front();
+  status = QueryCampaignStatus(*reader, campaign.name).front();
   std::printf("campaign %s: %lld done, %lld failed, %lld cancelled of %lld\n", campaign.name.c_str(),
               static_cast<long long>(status.done), static_cast<long long>(status.failed),
               static_cast<long long>(status.cancelled), static_cast<long long>(status.total));

@@ -1,8 +1,13 @@
 #include "coordinator/coordinator.h"
 
+#include <sys/random.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <optional>
@@ -14,14 +19,17 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/sha256.h"
 #include "coordinator/result_tables.h"
 #include "coordinator/task_inputs.h"
 #include "emoscope_version.h"
 #include "jobs/campaign.h"
 #include "jobs/campaign_control.h"
+#include "jobs/campaign_wire.h"
 #include "jobs/submit.h"
 #include "protocol/curve.h"
 #include "protocol/message.h"
+#include "protocol/message_schema.h"
 #include "schema/database.h"
 
 namespace emoscope {
@@ -35,6 +43,12 @@ constexpr int kSendHighWaterMark = 200000;
 constexpr int64_t kEmptyRefillIntervalMs = 50;
 // Malformed messages are logged individually up to this many, then only counted.
 constexpr int64_t kMalformedLogLimit = 100;
+// "refused" events one peer may write per window; beyond it refusals are only counted, so a peer
+// cannot fill the events table (25,000 bogus claims in one hello were 25,000 rows).
+constexpr int64_t kRefusedEventsPerPeer = 100;
+constexpr int64_t kRefusedEventWindowMs = 60000;
+// The meta table's key prefix for a worker's session digest (re-adoption after a restart).
+constexpr const char* kSessionMetaPrefix = "session:";
 
 struct ReadyTask {
   int64_t id = 0;
@@ -45,20 +59,58 @@ struct ReadyTask {
   int64_t attempts = 0;
 };
 
+// A lease is bound to its holder: the routing id, the session credential issued in the
+// holder's welcome and, under CURVE, the public key it authenticated with. An outcome or a
+// re-adoption counts only when all three match (docs/protocol.md, "Sessions").
 struct Lease {
   int64_t epoch = 0;
-  std::string worker;  // routing id of the holder
+  std::string worker;   // routing id of the holder (printable form for leases from the store)
+  std::string session;  // the holder's session; "" for leases recovered from the store
+  std::string key;      // the holder's CURVE public key (Z85); "" without CURVE
   int64_t attempt = 0;
-  int64_t deadline = 0;    // only for recovered leases not yet re-adopted
-  bool recovered = false;  // from a previous coordinator run, waiting for its worker's hello
+  int64_t deadline = 0;    // only while waiting for the holder's hello
+  bool recovered = false;  // waiting for its holder's hello: after a coordinator restart, or
+                           // after another connection took the holder's routing id over
 };
 
 struct WorkerState {
   int64_t capacity = 0;
+  std::string session;  // issued in the welcome; every later message must carry it
+  std::string key;      // CURVE public key of the connection that said hello
   std::set<int64_t> leases;
   std::set<std::string> loaded_models;  // weight checksums
   int64_t last_seen = 0;
 };
+
+// What FlushBatch writes for a hello: the worker row and the session digest.
+struct PendingHello {
+  HelloMessage hello;
+  std::string session_digest;
+  std::string key;
+};
+
+// A session credential: 128 random bits from the kernel, as 32 hex characters.
+std::string NewSession() {
+  unsigned char bytes[16];
+  size_t filled = 0;
+  while (filled < sizeof(bytes)) {
+    const ssize_t got = ::getrandom(bytes + filled, sizeof(bytes) - filled, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      Fail("getrandom failed: {}", std::strerror(errno));
+    }
+    filled += static_cast<size_t>(got);
+  }
+  std::string out;
+  for (const unsigned char byte : bytes) out += fmt::format("{:02x}", byte);
+  return out;
+}
+
+// The public key a CURVE peer authenticated with (the ZAP handler's User-Id), "" when none.
+std::string PeerKey(zmq::message_t& frame) {
+  const char* user = zmq_msg_gets(frame.handle(), "User-Id");
+  return user == nullptr ? std::string() : std::string(user);
+}
 
 enum class OpKind { kDispatch, kResult, kFailure, kExpire, kReturn };
 
@@ -82,6 +134,20 @@ struct Ack {
   std::string reason;
 };
 
+// A tcp:// endpoint's port must be a number up to 65535 or '*' (libzmq would take 70000 as
+// 4464, its value modulo 65536); "" when it is, the reason otherwise.
+std::string BadTcpPort(const std::string& endpoint) {
+  if (endpoint.rfind("tcp://", 0) != 0) return "";
+  const size_t colon = endpoint.rfind(':');
+  if (colon == std::string::npos || colon < 6) return "has no port";
+  const std::string port = endpoint.substr(colon + 1);
+  if (port == "*") return "";
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535)
+    return "has port '" + port + "', not a number from 0 to 65535";
+  return "";
+}
+
 std::string Printable(const std::string& routing_id) {
   std::string out;
   for (char c : routing_id) out += (c >= 32 && c < 127) ? c : '?';
@@ -103,19 +169,28 @@ class Coordinator::Impl {
     if (options.max_db_bytes > 0) {
       Statement page_size = db_.Prepare("PRAGMA page_size");
       page_size.Step();
-      const int64_t pages = std::max<int64_t>(options.max_db_bytes / std::max<int64_t>(page_size.ColumnInt(0), 1), 1);
+      const int64_t pages =
+          std::max<int64_t>(options.max_db_bytes / std::max<int64_t>(page_size.ColumnInt(0), 1), 1);
       db_.Exec("PRAGMA max_page_count = " + std::to_string(pages));
     }
+    if (const std::string bad = BadTcpPort(options.bind); !bad.empty())
+      Fail("cannot bind {}: the endpoint {}", options.bind, bad);
     const bool curve = !options.curve_secret_file.empty() || !options.curve_allow.empty();
     if (curve && (options.curve_secret_file.empty() || options.curve_allow.empty())) {
-      Fail("CURVE needs both the coordinator's secret key (--curve-secret) and the allow-list (--curve-allow)");
+      Fail(
+          "CURVE needs both the coordinator's secret key (--curve-secret) and the allow-list "
+          "(--curve-allow)");
     }
     if (!curve && !options.insecure && !IsLoopbackEndpoint(options.bind)) {
-      Fail("refusing to bind {} without CURVE: peers on the network could join and read results; give "
-           "--curve-secret and --curve-allow, or --insecure on a trusted network (docs/security.md)", options.bind);
+      Fail(
+          "refusing to bind {} without CURVE: peers on the network could join and read results; give "
+          "--curve-secret and --curve-allow, or --insecure on a trusted network (docs/security.md)",
+          options.bind);
     }
     if (!curve && !IsLoopbackEndpoint(options.bind)) {
-      spdlog::warn("serving {} without CURVE (--insecure): anyone who can connect can take tasks and send results", options.bind);
+      spdlog::warn(
+          "serving {} without CURVE (--insecure): anyone who can connect can take tasks and send results",
+          options.bind);
     }
     if (curve) {
       // The handler exists before the bind, so no handshake can find the domain unhandled.
@@ -134,6 +209,11 @@ class Coordinator::Impl {
       Fail("cannot bind {}: {}", options.bind, error.what());
     }
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+    struct stat identity = {};
+    if (::stat(options.db_path.c_str(), &identity) != 0)
+      Fail("{}: cannot stat the database: {}", options.db_path, std::strerror(errno));
+    db_device_ = identity.st_dev;
+    db_inode_ = identity.st_ino;
     PrepareStatements();
     Recover();
   }
@@ -229,6 +309,10 @@ class Coordinator::Impl {
     worker_seen_ = std::make_unique<Statement>(
         db_, "UPDATE workers SET last_heartbeat = ?2, state = ?3 WHERE identity = ?1");
     task_state_ = std::make_unique<Statement>(db_, "SELECT state, lease_epoch FROM tasks WHERE id = ?");
+    session_upsert_ = std::make_unique<Statement>(db_,
+                                                  "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT "
+                                                  "(key) DO UPDATE SET value = excluded.value");
+    session_delete_ = std::make_unique<Statement>(db_, "DELETE FROM meta WHERE key = ?1");
   }
 
   // Fencing epochs: the run number in the high 32 bits, so no two leases ever share one, even
@@ -256,6 +340,16 @@ class Coordinator::Impl {
       lease.recovered = true;
       leases_[running.ColumnInt(0)] = lease;
     }
+    Statement sessions = db_.Prepare("SELECT substr(key, ?1), value FROM meta WHERE key LIKE ?2");
+    sessions.Bind(1, static_cast<int64_t>(std::strlen(kSessionMetaPrefix) + 1))
+        .Bind(2, std::string(kSessionMetaPrefix) + "%");
+    while (sessions.Step()) {
+      // "<sha256 of the session> <CURVE key or nothing>"
+      const std::string value = sessions.ColumnText(1);
+      const size_t space = value.find(' ');
+      stored_sessions_[sessions.ColumnText(0)] = {value.substr(0, space),
+                                                  space == std::string::npos ? "" : value.substr(space + 1)};
+    }
     transaction.Commit();
     if (!leases_.empty())
       spdlog::info("recovered {} leases of the previous run; waiting {} ms for their workers", leases_.size(),
@@ -267,6 +361,7 @@ class Coordinator::Impl {
   void HandleFrames(std::vector<zmq::message_t>& frames) {
     if (frames.empty()) return;
     const std::string peer = frames[0].to_string();
+    const std::string key = zap_ && frames.size() > 1 ? PeerKey(frames[1]) : std::string();
     DecodeResult decoded = DecodeMessage(frames, 1);
     if (!decoded.message) {
       Reject(peer, decoded.error);
@@ -274,9 +369,13 @@ class Coordinator::Impl {
     }
     Message& message = *decoded.message;
     try {
-      Handle(peer, message);
+      Handle(peer, key, message);
     } catch (const ProtocolError& error) {
       Reject(peer, error.what());
+    } catch (const nlohmann::json::exception& error) {
+      // The schema checks should leave nothing for the JSON library to refuse; if one slips
+      // through, it is still the message's fault, never a reason to stop serving.
+      Reject(peer, fmt::format("{} message: {}", MessageTypeName(message.type), error.what()));
     }
   }
 
@@ -289,156 +388,198 @@ class Coordinator::Impl {
     SendTo(peer, reply);
   }
 
-  void Handle(const std::string& peer, Message& message) {
-    if (message.type == MessageType::kControl) {
-      HandleControl(peer, message);
-      return;
-    }
-    if (message.type == MessageType::kHello) {
-      HandleHello(peer, message);
-      return;
-    }
+  void SendReset(const std::string& peer) {
+    Message reset(MessageType::kReset, nlohmann::json::object());
+    SendTo(peer, reset);
+  }
+
+  // The worker a message comes from when it proves the session of the connection that said
+  // hello under this routing id (and, under CURVE, comes with that connection's key).
+  WorkerState* Authenticated(const std::string& peer, const std::string& key, const std::string& session) {
     auto worker = workers_.find(peer);
-    if (worker == workers_.end()) {
-      // A worker of a previous run, or one we declared lost. An outcome for a lease that is no
-      // longer current is refused now (it can never become current again: epochs are unique);
-      // anything else waits for the worker's hello, after which it resends.
-      if (message.type == MessageType::kResult || message.type == MessageType::kFailure ||
-          message.type == MessageType::kReturn) {
-        const int64_t task_id = RequireInt(message, "task_id");
-        const int64_t epoch = RequireInt(message, "epoch");
-        auto lease = leases_.find(task_id);
-        if (lease == leases_.end() || lease->second.epoch != epoch)
-          RefuseOrConfirm(peer, message.type, task_id, epoch);
-      }
-      if (message.type != MessageType::kBye) {
-        Message reset(MessageType::kReset, nlohmann::json::object());
-        SendTo(peer, reset);
-      }
-      return;
-    }
-    worker->second.last_seen = NowMs();
-    if (auto models = message.body.find("loaded_models");
-        models != message.body.end() && models->is_array()) {
-      worker->second.loaded_models.clear();
-      for (const auto& model : *models) {
-        if (model.is_string()) worker->second.loaded_models.insert(model.get<std::string>());
-      }
-    }
+    if (worker == workers_.end() || session.empty() || worker->second.session != session ||
+        worker->second.key != key)
+      return nullptr;
+    return &worker->second;
+  }
+
+  // Every message is parsed into its typed form (protocol/message_schema.h) before anything is
+  // looked up or changed, so a malformed one is refused with nothing changed.
+  void Handle(const std::string& peer, const std::string& key, Message& message) {
     switch (message.type) {
+      case MessageType::kControl:
+        HandleControl(peer, ParseControl(message));
+        return;
+      case MessageType::kHello:
+        HandleHello(peer, key, ParseHello(message));
+        return;
       case MessageType::kRequest:
-        worker->second.capacity = std::max<int64_t>(0, RequireInt(message, "capacity"));
-        break;
       case MessageType::kHeartbeat:
       case MessageType::kProgress:
-        break;
+      case MessageType::kBye: {
+        const WorkerUpdate update = ParseWorkerUpdate(message);
+        WorkerState* worker = Authenticated(peer, key, update.session);
+        if (worker == nullptr) {
+          // A worker of a previous run, one we declared lost, or a connection that is not the
+          // session's: it must say hello (and prove its session) first.
+          if (message.type != MessageType::kBye) SendReset(peer);
+          return;
+        }
+        worker->last_seen = NowMs();
+        if (update.loaded_models)
+          worker->loaded_models =
+              std::set<std::string>(update.loaded_models->begin(), update.loaded_models->end());
+        if (update.capacity) worker->capacity = *update.capacity;
+        if (message.type == MessageType::kBye) DropWorker(peer, /*lost=*/false);
+        return;
+      }
       case MessageType::kResult:
       case MessageType::kFailure:
-      case MessageType::kReturn:
-        HandleOutcome(peer, worker->second, message);
-        break;
-      case MessageType::kBye:
-        DropWorker(peer, /*lost=*/false);
-        break;
+      case MessageType::kReturn: {
+        OutcomeMessage outcome = ParseOutcome(message);
+        WorkerState* worker = Authenticated(peer, key, outcome.session);
+        if (worker == nullptr) {
+          // An outcome for a lease that is no longer current is refused now (it can never become
+          // current again: epochs are unique); one for a current lease waits for the holder's
+          // hello, after which it resends.
+          auto lease = leases_.find(outcome.task_id);
+          if (lease == leases_.end() || lease->second.epoch != outcome.epoch)
+            RefuseOrConfirm(peer, outcome.type, outcome.task_id, outcome.epoch);
+          SendReset(peer);
+          return;
+        }
+        worker->last_seen = NowMs();
+        HandleOutcome(peer, *worker, outcome, std::move(message.blobs));
+        return;
+      }
       default:
         throw ProtocolError(
             fmt::format("unexpected message type '{}' from a worker", MessageTypeName(message.type)));
     }
   }
 
-  void HandleHello(const std::string& peer, const Message& message) {
-    const int64_t capacity = RequireInt(message, "capacity");
-    const nlohmann::json& held = RequireArray(message, "leases");
-    // Validate everything before registering anything: a malformed hello changes no state.
-    std::vector<std::pair<int64_t, int64_t>> claims;
-    for (const auto& entry : held) {
-      if (!entry.is_object() || !entry.contains("task_id") || !entry.contains("epoch") ||
-          !entry["task_id"].is_number_integer() || !entry["epoch"].is_number_integer()) {
-        throw ProtocolError("hello message: leases must be [{task_id, epoch}]");
-      }
-      claims.emplace_back(entry["task_id"].get<int64_t>(), entry["epoch"].get<int64_t>());
-    }
+  // Whether a hello proves it holds `lease`: same routing id, same CURVE key, and the session of
+  // the welcome that lease was leased under (or, for a lease from the store, the session whose
+  // digest the previous run wrote).
+  bool ProvesHolder(const std::string& peer, const std::string& key, const HelloMessage& hello,
+                    const Lease& lease) const {
+    if (hello.session.empty()) return false;
+    if (!lease.session.empty())
+      return lease.worker == peer && lease.key == key && lease.session == hello.session;
+    if (lease.worker != Printable(peer)) return false;
+    auto stored = stored_sessions_.find(Printable(peer));
+    return stored != stored_sessions_.end() && stored->second.first == Sha256Hex(hello.session) &&
+           stored->second.second == key;
+  }
+
+  void HandleHello(const std::string& peer, const std::string& key, const HelloMessage& hello) {
     const int64_t now = NowMs();
+    // A hello starts a new session under this routing id. The previous session's leases wait
+    // for their holder (recovered, with a deadline): if this hello proves that session they are
+    // re-adopted below; if it is another connection that took the routing id over, the holder
+    // comes back (its next message is answered `reset`) and takes them back with its own hello.
+    if (auto previous = workers_.find(peer); previous != workers_.end()) {
+      for (const int64_t task_id : previous->second.leases) {
+        auto lease = leases_.find(task_id);
+        if (lease == leases_.end()) continue;
+        lease->second.recovered = true;
+        lease->second.deadline = now + options_.lease_ms;
+      }
+      workers_.erase(previous);
+    }
     WorkerState& worker = workers_[peer];
-    worker.capacity = std::max<int64_t>(0, capacity);
+    worker.capacity = hello.capacity;
+    worker.session = NewSession();
+    worker.key = key;
     worker.last_seen = now;
+    if (hello.loaded_models)
+      worker.loaded_models.insert(hello.loaded_models->begin(), hello.loaded_models->end());
     std::set<int64_t> listed;
     nlohmann::json revoked = nlohmann::json::array();
-    for (const auto& [task_id, epoch] : claims) {
-      auto lease = leases_.find(task_id);
-      if (lease != leases_.end() && lease->second.epoch == epoch) {
-        if (lease->second.worker != peer) {
-          auto previous = workers_.find(lease->second.worker);
-          if (previous != workers_.end()) previous->second.leases.erase(task_id);
-        }
+    for (const LeaseClaim& claim : hello.leases) {
+      auto lease = leases_.find(claim.task_id);
+      if (lease != leases_.end() && lease->second.epoch == claim.epoch &&
+          ProvesHolder(peer, key, hello, lease->second)) {
         lease->second.worker = peer;
+        lease->second.session = worker.session;
+        lease->second.key = key;
         lease->second.recovered = false;
-        worker.leases.insert(task_id);
-        listed.insert(task_id);
+        worker.leases.insert(claim.task_id);
+        listed.insert(claim.task_id);
       } else {
-        revoked.push_back({{"task_id", task_id}, {"epoch", epoch}});
-        PendingOp op;
-        op.task_id = task_id;
-        op.epoch = epoch;
-        op.worker = peer;
-        refused_events_.push_back(std::move(op));
-        ++stats_.refused;
+        revoked.push_back({{"task_id", claim.task_id}, {"epoch", claim.epoch}});
+        NoteRefused(peer, claim.task_id, claim.epoch);
       }
     }
-    // Leases we think it holds but it does not list were lost with its previous incarnation.
-    for (auto it = worker.leases.begin(); it != worker.leases.end();) {
-      if (listed.count(*it) == 0) {
-        ExpireLease(*it, "the worker restarted without it");
-        it = worker.leases.erase(it);
-      } else {
-        ++it;
-      }
+    // Leases of this very session that it no longer lists were lost with its previous process
+    // state: queued again at once, without an attempt charged (a peer must not be able to fail
+    // tasks by saying hello).
+    std::vector<int64_t> dropped;
+    for (const auto& [task_id, lease] : leases_) {
+      if (lease.recovered && !lease.session.empty() && lease.session == hello.session &&
+          lease.worker == peer && lease.key == key && listed.count(task_id) == 0)
+        dropped.push_back(task_id);
     }
-    if (auto models = message.body.find("loaded_models");
-        models != message.body.end() && models->is_array()) {
-      for (const auto& model : *models) {
-        if (model.is_string()) worker.loaded_models.insert(model.get<std::string>());
-      }
-    }
-    pending_hellos_[peer] = message.body;
+    for (const int64_t task_id : dropped) ExpireLease(task_id, "the worker said hello without it");
+    pending_hellos_[peer] = {hello, Sha256Hex(worker.session), key};
     MarkPending();
     spdlog::info("worker {} joined (capacity {}, {} leases re-adopted, {} revoked)", Printable(peer),
-                 capacity, listed.size(), revoked.size());
+                 hello.capacity, listed.size(), revoked.size());
     Message welcome(MessageType::kWelcome, {{"heartbeat_ms", options_.heartbeat_ms},
                                             {"lease_ms", options_.lease_ms},
                                             {"coordinator_run", run_},
+                                            {"session", worker.session},
                                             {"revoked", revoked}});
     SendTo(peer, welcome);
   }
 
-  void HandleOutcome(const std::string& peer, WorkerState& worker, Message& message) {
-    const int64_t task_id = RequireInt(message, "task_id");
-    const int64_t epoch = RequireInt(message, "epoch");
-    auto lease = leases_.find(task_id);
-    const bool current =
-        lease != leases_.end() && lease->second.epoch == epoch && lease->second.worker == peer;
-    if (!current) {
-      RefuseOrConfirm(peer, message.type, task_id, epoch);
-      return;
+  // Records a "refused" event, at most kRefusedEventsPerPeer per peer per window; the rest are
+  // only counted.
+  void NoteRefused(const std::string& peer, int64_t task_id, int64_t epoch) {
+    ++stats_.refused;
+    const int64_t now = NowMs();
+    auto& [window_start, count] = refused_budget_[peer];
+    if (now - window_start > kRefusedEventWindowMs) {
+      window_start = now;
+      count = 0;
     }
+    if (++count > kRefusedEventsPerPeer) return;
     PendingOp op;
     op.task_id = task_id;
     op.epoch = epoch;
     op.worker = peer;
+    refused_events_.push_back(std::move(op));
+    MarkPending();
+  }
+
+  void HandleOutcome(const std::string& peer, WorkerState& worker, OutcomeMessage& outcome,
+                     std::vector<zmq::message_t> blobs) {
+    auto lease = leases_.find(outcome.task_id);
+    const bool current = lease != leases_.end() && lease->second.epoch == outcome.epoch &&
+                         lease->second.worker == peer && lease->second.session == outcome.session &&
+                         !lease->second.recovered;
+    if (!current) {
+      RefuseOrConfirm(peer, outcome.type, outcome.task_id, outcome.epoch);
+      return;
+    }
+    PendingOp op;
+    op.task_id = outcome.task_id;
+    op.epoch = outcome.epoch;
+    op.worker = peer;
     op.attempt = lease->second.attempt;
-    if (message.type == MessageType::kResult) {
+    if (outcome.type == MessageType::kResult) {
       op.kind = OpKind::kResult;
-      op.rows = message.body.contains("rows") ? RequireObject(message, "rows") : nlohmann::json::object();
-      op.blobs = std::move(message.blobs);
-    } else if (message.type == MessageType::kFailure) {
+      op.rows = std::move(outcome.rows);
+      op.blobs = std::move(blobs);
+    } else if (outcome.type == MessageType::kFailure) {
       op.kind = OpKind::kFailure;
-      op.error = RequireString(message, "error").substr(0, 4000);
-      op.retryable = !message.body.contains("retryable") || message.body["retryable"] != false;
+      op.error = std::move(outcome.error);
+      op.retryable = outcome.retryable;
     } else {
       op.kind = OpKind::kReturn;
     }
     leases_.erase(lease);
-    worker.leases.erase(task_id);
+    worker.leases.erase(outcome.task_id);
     AddPending(std::move(op));
   }
 
@@ -458,34 +599,26 @@ class Coordinator::Impl {
                                   (type != MessageType::kResult && state != "running"))) {
       acks_[peer].push_back({task_id, epoch, true, "already recorded"});
     } else {
-      ++stats_.refused;
       acks_[peer].push_back({task_id, epoch, false, "stale lease (fenced)"});
-      PendingOp op;
-      op.task_id = task_id;
-      op.epoch = epoch;
-      op.worker = peer;
-      refused_events_.push_back(std::move(op));
-      MarkPending();
+      NoteRefused(peer, task_id, epoch);
     }
     SendAcks();
   }
 
-  void HandleControl(const std::string& peer, const Message& message) {
-    const std::string op = RequireString(message, "op");
+  void HandleControl(const std::string& peer, const ControlMessage& control) {
     nlohmann::json reply_body = {{"ok", true}};
     const int64_t started = NowMs();
     Flush();
     try {
-      if (op == "submit") {
-        const Campaign campaign =
-            ParseCampaign(RequireString(message, "spec"), message.body.value("file", "campaign"));
+      if (control.op == "submit") {
+        const Campaign campaign = CampaignFromJson(control.resolved);
         const SubmitStats submitted = SubmitCampaign(db_, campaign, EMOSCOPE_CODE_VERSION);
         reply_body["campaign"] = campaign.name;
         reply_body["total"] = submitted.total;
         reply_body["added"] = submitted.added;
       } else {
-        const CampaignOp campaign_op = ParseCampaignOp(op);
-        reply_body["changed"] = ApplyCampaignOp(db_, RequireString(message, "campaign"), campaign_op);
+        const CampaignOp campaign_op = ParseCampaignOp(control.op);
+        reply_body["changed"] = ApplyCampaignOp(db_, control.campaign, campaign_op);
       }
     } catch (const ProtocolError&) {
       throw;
@@ -571,19 +704,23 @@ class Coordinator::Impl {
         Lease lease;
         lease.epoch = ++next_epoch_;
         lease.worker = peer;
+        lease.session = worker.session;
+        lease.key = worker.key;
         lease.attempt = task->attempts + 1;
         nlohmann::json body = {{"task_id", task->id},
                                {"epoch", lease.epoch},
                                {"kind", task->kind},
                                {"attempt", lease.attempt},
                                {"params", nlohmann::json::parse(task->params, nullptr, false)}};
-        if (!task->model_checksum.empty()) body["model"] = {{"path", task->model_path}, {"checksum", task->model_checksum}};
+        if (!task->model_checksum.empty())
+          body["model"] = {{"path", task->model_path}, {"checksum", task->model_checksum}};
         std::vector<zmq::message_t> input_blobs;
         if (body["params"].is_object() && body["params"].contains("inputs")) {
           // Results of the tasks it depends on (coordinator/task_inputs.h). A bad spec fails the
           // task on the worker, through the usual failure path, instead of stalling the queue.
           try {
-            body["inputs"] = LoadTaskInputs(db_, result_tables_, task->id, body["params"]["inputs"], &input_blobs);
+            body["inputs"] =
+                LoadTaskInputs(db_, result_tables_, task->id, body["params"]["inputs"], &input_blobs);
           } catch (const std::exception& error) {
             body["inputs_error"] = error.what();
             input_blobs.clear();
@@ -659,7 +796,11 @@ class Coordinator::Impl {
       if (lease.recovered && now > lease.deadline) orphaned.push_back(task_id);
     }
     for (const int64_t task_id : orphaned)
-      ExpireLease(task_id, "its worker did not come back after a coordinator restart");
+      ExpireLease(task_id,
+                  "its holder did not say hello again (coordinator restart or connection taken over)");
+    for (auto it = refused_budget_.begin(); it != refused_budget_.end();) {
+      it = now - it->second.first > kRefusedEventWindowMs ? refused_budget_.erase(it) : std::next(it);
+    }
   }
 
   void SendHeartbeats() {
@@ -824,15 +965,36 @@ class Coordinator::Impl {
   // acknowledged, so the store stays consistent and workers resend to the next coordinator.
   // Dispatching on would hand out leases the store does not know.
   void Flush() {
+    if (const std::string changed = DatabaseChanged(); !changed.empty()) {
+      spdlog::error("{}: {}; dispatching stopped", db_.path(), changed);
+      Fail(
+          "{}: {} while the coordinator ran; dispatching stopped, nothing after the last commit was "
+          "acknowledged; put the database back (or start a coordinator on the new file)",
+          db_.path(), changed);
+    }
     try {
       FlushBatch();
     } catch (const Error& error) {
       const bool full = std::string(error.what()).find("full") != std::string::npos;
-      spdlog::error("{}: cannot write the store{}; dispatching stopped", db_.path(), full ? " (disk or size cap full)" : "");
-      Fail("{}: cannot write the store{}: {}; dispatching stopped, nothing after the last commit was acknowledged; "
-           "free space (or raise --max-db-mb) and start the coordinator again",
-           db_.path(), full ? " (disk or size cap full)" : "", error.what());
+      spdlog::error("{}: cannot write the store{}; dispatching stopped", db_.path(),
+                    full ? " (disk or size cap full)" : "");
+      Fail(
+          "{}: cannot write the store{}: {}; dispatching stopped, nothing after the last commit was "
+          "acknowledged; "
+          "free space (or raise --max-db-mb) and start the coordinator again",
+          db_.path(), full ? " (disk or size cap full)" : "", error.what());
     }
+  }
+
+  // Why the file at the database's path is no longer the one this coordinator writes ("" when it
+  // is): deleted, renamed away, or replaced by another file. Writes would go to an unlinked file
+  // (or another coordinator's), so acknowledging them would lose results. One stat per commit.
+  std::string DatabaseChanged() const {
+    struct stat now = {};
+    if (::stat(options_.db_path.c_str(), &now) != 0) return "the database file was deleted or moved away";
+    if (now.st_dev != db_device_ || now.st_ino != db_inode_)
+      return "the database file was replaced by another file";
+    return "";
   }
 
   void FlushBatch() {
@@ -867,24 +1029,30 @@ class Coordinator::Impl {
     for (const PendingOp& op : refused_events_)
       Event(now, "refused", op, "outcome or lease claim for a lease that is not current");
     refused_events_.clear();
-    for (const auto& [peer, hello] : pending_hellos_) {
-      const nlohmann::json empty = nlohmann::json::object();
-      const nlohmann::json& info =
-          hello.contains("info") && hello["info"].is_object() ? hello["info"] : empty;
+    for (const auto& [peer, pending] : pending_hellos_) {
+      const HelloMessage& hello = pending.hello;
+      const nlohmann::json loaded =
+          hello.loaded_models ? nlohmann::json(*hello.loaded_models) : nlohmann::json::array();
       worker_upsert_->Bind(1, Printable(peer))
-          .Bind(2, info.value("host", ""))
-          .Bind(3, info.value("pid", int64_t{0}))
-          .Bind(4, info.value("device", ""))
-          .Bind(5, info.value("memory_bytes", int64_t{0}))
-          .Bind(6, hello.value("capacity", int64_t{0}))
-          .Bind(7, info.contains("versions") ? info["versions"].dump() : "{}")
-          .Bind(8, hello.contains("loaded_models") ? hello["loaded_models"].dump() : "[]")
+          .Bind(2, hello.info.host)
+          .Bind(3, hello.info.pid)
+          .Bind(4, hello.info.device)
+          .Bind(5, hello.info.memory_bytes)
+          .Bind(6, hello.capacity)
+          .Bind(7, hello.info.versions_json)
+          .Bind(8, loaded.dump())
           .Bind(9, now)
+          .Run();
+      session_upsert_->Bind(1, kSessionMetaPrefix + Printable(peer))
+          .Bind(2, pending.key.empty() ? pending.session_digest : pending.session_digest + " " + pending.key)
           .Run();
     }
     pending_hellos_.clear();
-    for (const auto& [peer, state] : gone_workers_)
+    for (const auto& [peer, state] : gone_workers_) {
       worker_seen_->Bind(1, Printable(peer)).Bind(2, now).Bind(3, state).Run();
+      // A worker that said bye returned its leases: its session has nothing left to prove.
+      if (state == "gone") session_delete_->Bind(1, kSessionMetaPrefix + Printable(peer)).Run();
+    }
     gone_workers_.clear();
     if (now - last_seen_write_ >= options_.heartbeat_ms) {
       for (const auto& [peer, worker] : workers_) {
@@ -909,6 +1077,8 @@ class Coordinator::Impl {
   std::mt19937_64 rng_;
   int64_t run_ = 0;
   int64_t next_epoch_ = 0;
+  dev_t db_device_ = 0;  // the database file's identity when it was opened
+  ino_t db_inode_ = 0;
 
   std::map<std::string, WorkerState> workers_;
   std::unordered_map<int64_t, Lease> leases_;
@@ -917,7 +1087,11 @@ class Coordinator::Impl {
 
   std::vector<PendingOp> pending_;
   std::vector<PendingOp> refused_events_;
-  std::map<std::string, nlohmann::json> pending_hellos_;
+  std::map<std::string, PendingHello> pending_hellos_;
+  // Session digests (and CURVE keys) the previous run wrote, by printable routing id.
+  std::map<std::string, std::pair<std::string, std::string>> stored_sessions_;
+  // Per peer: the start of its refused-event window and the events written in it.
+  std::map<std::string, std::pair<int64_t, int64_t>> refused_budget_;
   std::map<std::string, std::string> gone_workers_;
   std::map<std::string, std::vector<Ack>> acks_;
   bool has_side_writes_ = false;
@@ -926,7 +1100,7 @@ class Coordinator::Impl {
   CoordinatorStats stats_;
 
   std::unique_ptr<Statement> dispatch_, complete_, has_dependents_, unblock_, cascade_, lease_row_, fail_,
-      requeue_, event_, worker_upsert_, worker_seen_, task_state_, refill_;
+      requeue_, event_, worker_upsert_, worker_seen_, task_state_, session_upsert_, session_delete_, refill_;
 };
 
 Coordinator::Coordinator(const CoordinatorOptions& options) : impl_(std::make_unique<Impl>(options, stop_)) {}

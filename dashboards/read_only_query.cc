@@ -1,11 +1,11 @@
 #include "dashboards/read_only_query.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 
@@ -18,11 +18,11 @@ constexpr int kProgressInstructions = 1000;
 
 // PRAGMAs that only read, allowed with or without an argument (the argument names a table).
 bool IsReadPragma(std::string_view name, const char* argument) {
-  static const char* const kWithArgument[] = {"table_info", "table_xinfo", "index_list", "index_info",
+  static const char* const kWithArgument[] = {"table_info",  "table_xinfo",      "index_list", "index_info",
                                               "index_xinfo", "foreign_key_list", "table_list"};
-  static const char* const kWithoutArgument[] = {"user_version", "schema_version", "page_count", "page_size",
-                                                 "freelist_count", "data_version", "database_list",
-                                                 "function_list", "collation_list", "compile_options"};
+  static const char* const kWithoutArgument[] = {
+      "user_version", "schema_version", "page_count",    "page_size",      "freelist_count",
+      "data_version", "database_list",  "function_list", "collation_list", "compile_options"};
   for (const char* allowed : kWithArgument) {
     if (name == allowed) return true;
   }
@@ -56,7 +56,8 @@ std::string ValidUtf8(std::string_view bytes) {
     const unsigned char c = static_cast<unsigned char>(bytes[i]);
     size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     bool valid = length > 0 && i + length <= bytes.size();
-    for (size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(bytes[i + k]) >> 6) == 0x2;
+    for (size_t k = 1; valid && k < length; ++k)
+      valid = (static_cast<unsigned char>(bytes[i + k]) >> 6) == 0x2;
     if (valid) {
       out.append(bytes.substr(i, length));
       i += length;
@@ -72,6 +73,7 @@ std::string ValidUtf8(std::string_view bytes) {
 
 ReadOnlyStore::ReadOnlyStore(const std::string& path) : db_(path, OpenMode::kReadOnly) {
   db_.Exec("PRAGMA query_only = ON");
+  db_.Exec(fmt::format("PRAGMA cache_size = -{}", kConsoleCacheKiB));
   sqlite3_set_authorizer(db_.handle(), &ReadOnlyStore::Authorize, this);
   sqlite3_progress_handler(db_.handle(), kProgressInstructions, &ReadOnlyStore::Progress, this);
 }
@@ -116,9 +118,28 @@ int ReadOnlyStore::Progress(void* self) {
   return std::chrono::steady_clock::now() > store->deadline_ ? 1 : 0;
 }
 
+namespace {
+
+// Sets SQLITE_LIMIT_LENGTH for one query and restores it after (the views read stored values,
+// such as a campaign's spec, that may be longer than a console query may make).
+class LengthLimit {
+ public:
+  LengthLimit(sqlite3* db, int bytes) : db_(db), previous_(sqlite3_limit(db, SQLITE_LIMIT_LENGTH, bytes)) {}
+  ~LengthLimit() { sqlite3_limit(db_, SQLITE_LIMIT_LENGTH, previous_); }
+  LengthLimit(const LengthLimit&) = delete;
+  LengthLimit& operator=(const LengthLimit&) = delete;
+
+ private:
+  sqlite3* db_;
+  int previous_;
+};
+
+}  // namespace
+
 QueryResult ReadOnlyStore::Query(std::string_view sql, const std::vector<QueryParam>& params,
                                  const QueryLimits& limits) {
   const auto started = std::chrono::steady_clock::now();
+  const LengthLimit length_limit(db_.handle(), limits.max_value_bytes);
   refusal_.clear();
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
@@ -148,17 +169,24 @@ QueryResult ReadOnlyStore::Query(std::string_view sql, const std::vector<QueryPa
 
   QueryResult result;
   const int columns = sqlite3_column_count(stmt.get());
-  for (int column = 0; column < columns; ++column) result.columns.push_back(sqlite3_column_name(stmt.get(), column));
+  for (int column = 0; column < columns; ++column)
+    result.columns.push_back(sqlite3_column_name(stmt.get(), column));
   deadline_ = started + std::chrono::milliseconds(limits.time_limit_ms);
+  int64_t result_bytes = 0;
   while (true) {
     rc = sqlite3_step(stmt.get());
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) {
       deadline_ = std::chrono::steady_clock::time_point::max();
-      if (rc == SQLITE_INTERRUPT) Fail("{}: query cut off after {} ms (the time limit)", db_.path(), limits.time_limit_ms);
+      if (rc == SQLITE_INTERRUPT)
+        Fail("{}: query cut off after {} ms (the time limit)", db_.path(), limits.time_limit_ms);
+      if (rc == SQLITE_TOOBIG)
+        Fail("{}: query refused: it makes a value larger than the limit of {} bytes", db_.path(),
+             limits.max_value_bytes);
       Fail("{}: {}", db_.path(), sqlite3_errmsg(db_.handle()));
     }
-    if (static_cast<int64_t>(result.rows.size()) >= limits.max_rows) {
+    if (static_cast<int64_t>(result.rows.size()) >= limits.max_rows ||
+        result_bytes > limits.max_result_bytes) {
       result.truncated = true;
       break;
     }
@@ -175,7 +203,9 @@ QueryResult ReadOnlyStore::Query(std::string_view sql, const std::vector<QueryPa
         }
         case SQLITE_TEXT: {
           const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), column));
-          row.push_back(ValidUtf8(std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt.get(), column)))));
+          const int bytes = sqlite3_column_bytes(stmt.get(), column);
+          result_bytes += bytes;
+          row.push_back(ValidUtf8(std::string_view(text, static_cast<size_t>(bytes))));
           break;
         }
         case SQLITE_BLOB:
@@ -184,6 +214,7 @@ QueryResult ReadOnlyStore::Query(std::string_view sql, const std::vector<QueryPa
         default:
           row.push_back(nullptr);
       }
+      result_bytes += 16;  // numbers, nulls and separators: small, but not free
     }
     result.rows.push_back(std::move(row));
   }
@@ -211,7 +242,9 @@ std::string ToCsv(const QueryResult& result) {
   for (const nlohmann::json& row : result.rows) {
     for (size_t column = 0; column < row.size(); ++column) {
       const nlohmann::json& value = row[column];
-      const std::string text = value.is_null() ? "" : value.is_string() ? value.get<std::string>() : value.dump();
+      const std::string text = value.is_null()     ? ""
+                               : value.is_string() ? value.get<std::string>()
+                                                   : value.dump();
       out += (column ? "," : "") + field(text);
     }
     out += "\r\n";

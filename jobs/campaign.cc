@@ -11,6 +11,7 @@
 #include "common/sha256.h"
 #include "jobs/science_spec.h"
 #include "jobs/test_kinds.h"
+#include "jobs/yaml_bounds.h"
 #include "models/checkpoint/model_config.h"
 #include "models/checkpoint/safetensors.h"
 
@@ -160,7 +161,8 @@ class Parser {
       const size_t slash = file_.rfind('/');
       const std::string base = slash == std::string::npos ? "." : file_.substr(0, slash);
       std::error_code ignored;
-      const auto absolute = std::filesystem::weakly_canonical(std::filesystem::absolute(JoinPath(base, model.path)), ignored);
+      const auto absolute =
+          std::filesystem::weakly_canonical(std::filesystem::absolute(JoinPath(base, model.path)), ignored);
       if (!absolute.empty()) model.path = absolute.string();
     }
     if (node["checksum"]) {
@@ -178,7 +180,8 @@ class Parser {
     } else if (FileExists(model.path) && !IsDirectory(model.path)) {
       model.checksum = Sha256File(model.path);
     } else {
-      FailAt(node, field + ".checksum", "is required unless path names a model folder or a weights file to hash");
+      FailAt(node, field + ".checksum",
+             "is required unless path names a model folder or a weights file to hash");
     }
     if (IsDirectory(model.path) && FileExists(JoinPath(model.path, "config.json"))) {
       try {
@@ -209,12 +212,8 @@ int64_t Campaign::TaskCount() const {
 }
 
 Campaign ParseCampaign(const std::string& text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& error) {
-    Fail("{}:{}: invalid YAML: {}", file, error.mark.line + 1, error.msg);
-  }
+  // Size, alias expansion and duplicate keys are checked before anything reads the document.
+  const YAML::Node root = LoadBoundedYaml(text, file);
   Parser parser(file);
   if (!root.IsMap()) Fail("{}:1: a campaign file must be a mapping with a 'campaign' field", file);
   parser.CheckKeys(root, "campaign file",

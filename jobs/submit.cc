@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "common/error.h"
@@ -75,6 +76,11 @@ SubmitStats SubmitCampaign(Database& db, const Campaign& campaign, const std::st
     bool all_done = true;
   };
   std::map<std::string, EntryTasks> entry_tasks;
+  // With dependencies in play, which entry each task of this submission came from: an entry whose
+  // tasks are the very tasks of another (same kind, model and params, hence the same keys) could
+  // not wait for it, and its `after:` would be lost silently. Not tracked without `after:` (a
+  // million-task campaign would hold a million entries for nothing).
+  std::unordered_map<int64_t, const TaskEntry*> task_entry;
 
   Statement insert = db.Prepare(
       "INSERT INTO tasks (task_key, campaign_id, kind, model_id, params, priority, state, max_attempts, "
@@ -113,6 +119,16 @@ SubmitStats SubmitCampaign(Database& db, const Campaign& campaign, const std::st
       task_id = lookup.ColumnInt(0);
       state = lookup.ColumnText(1);
       lookup.Reset();
+    }
+    if (!referenced.empty()) {
+      const auto [owner, first] = task_entry.emplace(task_id, &entry);
+      if (!first && owner->second != &entry && (!entry.after.empty() || !owner->second->after.empty())) {
+        Fail(
+            "{}:{}: entry '{}': its tasks are the same as those of the entry at line {} (same kind, model "
+            "and "
+            "params), so one cannot wait for the other; give them different params",
+            campaign.file, entry.line, entry.name.value_or(entry.kind), owner->second->line);
+      }
     }
     member.Bind(1, stats.campaign_id).Bind(2, task_id).Run();
     if (entry.name && referenced.count(*entry.name) > 0) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace emoscope {
@@ -81,6 +82,11 @@ DecodeResult DecodeMessage(std::vector<zmq::message_t>& frames, size_t first) {
     result.error = fmt::format("{} blob frames exceed the limit of {}", frames.size() - first - 1, kMaxBlobs);
     return result;
   }
+  const int depth = JsonNestingDepth(header_frame.data<char>(), header_frame.size(), kMaxJsonDepth);
+  if (depth > kMaxJsonDepth) {
+    result.error = fmt::format("header nests arrays or objects deeper than the limit of {}", kMaxJsonDepth);
+    return result;
+  }
   nlohmann::json header =
       nlohmann::json::parse(header_frame.data<char>(), header_frame.data<char>() + header_frame.size(),
                             /*cb=*/nullptr, /*allow_exceptions=*/false);
@@ -119,6 +125,35 @@ DecodeResult DecodeMessage(std::vector<zmq::message_t>& frames, size_t first) {
     message.blobs.push_back(std::move(frames[index]));
   result.message = std::move(message);
   return result;
+}
+
+int JsonNestingDepth(const char* text, size_t size, int max_depth) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (size_t index = 0; index < size; ++index) {
+    const char c = text[index];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > max_depth) return deepest;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 void PollIgnoringSignals(std::vector<zmq::pollitem_t>& items, std::chrono::milliseconds timeout) {

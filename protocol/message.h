@@ -25,6 +25,10 @@ constexpr int kProtocolVersion = 1;
 constexpr size_t kMaxHeaderBytes = 1 << 20;        // 1 MiB of JSON
 constexpr size_t kMaxBlobs = 1024;                 // blob frames per message
 constexpr int64_t kMaxMessageBytes = 256LL << 20;  // any one frame (ZMQ_MAXMSGSIZE)
+// Arrays and objects nested deeper than this are refused before the header is parsed: the
+// parser and the destructor of a parsed value recurse once per level, so a 100,000-deep array
+// (200 KB) would overflow the stack. The deepest message a peer legitimately sends is about 6.
+constexpr int kMaxJsonDepth = 64;
 
 enum class MessageType {
   kHello,         // worker -> coordinator: identity, capabilities, capacity, leases it holds
@@ -64,8 +68,13 @@ struct DecodeResult {
   std::optional<Message> message;
   std::string error;  // why decoding failed, when message is empty
 };
-// Decodes frames[first..]; never throws.
+// Decodes frames[first..]; never throws. Refuses headers over kMaxHeaderBytes, nested deeper than
+// kMaxJsonDepth, or followed by more than kMaxBlobs blobs.
 DecodeResult DecodeMessage(std::vector<zmq::message_t>& frames, size_t first);
+
+// The deepest nesting of arrays and objects in `text` read as JSON (brackets inside strings do
+// not count), scanning no further than max_depth + 1. Linear, no recursion.
+int JsonNestingDepth(const char* text, size_t size, int max_depth);
 
 // Typed field access for handlers: throws ProtocolError naming the message type and field.
 class ProtocolError : public std::runtime_error {

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "emoscope_version.h"
 #include "protocol/message.h"
+#include "protocol/message_schema.h"
 #include "schema/database.h"
 #include "worker/model_cache.h"
 
@@ -294,7 +295,10 @@ class WorkerLoop {
 
   int64_t Capacity() const { return draining_ ? 0 : options_.slots + options_.prefetch; }
 
+  // Every message carries the session of the last welcome (a hello carries it too, so the
+  // coordinator can give this worker its leases back after a reconnect or a restart).
   void Send(Message& message) {
+    if (!session_.empty()) message.body["session"] = session_;
     std::vector<zmq::message_t> frames = EncodeMessage(message);
     try {
       zmq::send_multipart(*socket_, frames, zmq::send_flags::dontwait);
@@ -321,18 +325,20 @@ class WorkerLoop {
     Message& message = *decoded.message;
     try {
       switch (message.type) {
-        case MessageType::kWelcome:
-          heartbeat_ms_ = static_cast<int>(message.body.value("heartbeat_ms", int64_t{heartbeat_ms_}));
-          lease_ms_ = static_cast<int>(message.body.value("lease_ms", int64_t{lease_ms_}));
+        case MessageType::kWelcome: {
+          // Timings out of range (lease_ms <= 0, ...) refuse the whole welcome: nothing adopted.
+          const WelcomeMessage welcome = ParseWelcome(message);
+          heartbeat_ms_ = static_cast<int>(welcome.heartbeat_ms);
+          lease_ms_ = static_cast<int>(welcome.lease_ms);
+          session_ = welcome.session;
           // The coordinator's period may be shorter than ours: the next beat must not be late.
           next_heartbeat_ = std::min<int64_t>(next_heartbeat_, NowMs() + heartbeat_ms_);
-          for (const auto& entry : RequireArray(message, "revoked")) {
-            Revoke(entry.value("task_id", int64_t{0}), entry.value("epoch", int64_t{0}));
-          }
+          for (const LeaseClaim& entry : welcome.revoked) Revoke(entry.task_id, entry.epoch);
           for (auto& [task_id, held] : held_) {
             if (held.state == HeldState::kReported) SendReport(held);
           }
           break;
+        }
         case MessageType::kTask:
           Accept(message);
           break;
@@ -466,6 +472,7 @@ class WorkerLoop {
   Executor executor_;
   int heartbeat_ms_;
   int lease_ms_;
+  std::string session_;  // from the last welcome; "" before the first
   int64_t last_heard_ = 0;
   int64_t next_heartbeat_ = 0;
   bool draining_ = false;

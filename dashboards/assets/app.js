@@ -151,7 +151,7 @@ function sqlPage(main) {
     status.className = 'muted';
     csv.href = 'api/sql?format=csv&q=' + encodeURIComponent(input.value);
     try {
-      const result = await api('sql', { method: 'POST', body: input.value, headers: { 'Content-Type': 'text/plain' } });
+      const result = await api('sql', { method: 'POST', body: JSON.stringify({ q: input.value }), headers: { 'Content-Type': 'application/json' } });
       const rows = result.rows.map(r => Object.fromEntries(result.columns.map((c, i) => [i, r[i]])));
       out.replaceChildren(table(rows, result.columns.map((c, i) => [i, c])));
       status.textContent = `${result.rows.length} rows${result.truncated ? ' (cut off at the row limit of ' + result.row_limit + ')' : ''} in ${result.elapsed_ms.toFixed(1)} ms`;
