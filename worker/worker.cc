@@ -198,6 +198,7 @@ class WorkerLoop {
     Connect();
     next_heartbeat_ = NowMs() + heartbeat_ms_;
     int64_t reconnect_delay = options_.reconnect_min_ms;
+    int64_t reconnect_at = 0;  // when the coordinator has been silent: the time of the next new socket
     while (true) {
       if (g_drain_signal.load() != 0 && !draining_)
         StartDrain(fmt::format("signal {}", g_drain_signal.load()));
@@ -210,6 +211,7 @@ class WorkerLoop {
         if (!zmq::recv_multipart(*socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) break;
         last_heard_ = NowMs();
         reconnect_delay = options_.reconnect_min_ms;
+        reconnect_at = 0;
         HandleFrames(frames);
       }
       for (Completion& completion : executor_.TakeCompletions()) Report(completion);
@@ -229,13 +231,19 @@ class WorkerLoop {
         ResendStale(now);
         next_heartbeat_ = now + heartbeat_ms_;
       }
-      if (now - last_heard_ > lease_ms_) {
-        // The coordinator is gone or cut off: a fresh socket, after a backoff with jitter.
+      if (reconnect_at == 0 && now - last_heard_ > lease_ms_) {
+        // The coordinator is gone or cut off: a fresh socket, after a backoff with jitter. The
+        // backoff is not a sleep: the loop keeps reading the current socket and beating, so a
+        // coordinator that comes up meanwhile (and already has this worker's hello, queued on that
+        // socket) sees a live worker instead of one that is silent past its lease.
         std::uniform_int_distribution<int64_t> jitter(reconnect_delay / 2, reconnect_delay);
         const int64_t delay = jitter(rng_);
         spdlog::warn("worker {}: coordinator silent for {} ms; reconnecting in {} ms", identity_,
                      now - last_heard_, delay);
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        reconnect_at = now + delay;
+      }
+      if (reconnect_at != 0 && now >= reconnect_at) {
+        reconnect_at = 0;
         reconnect_delay = std::min<int64_t>(reconnect_delay * 2, options_.reconnect_max_ms);
         Connect();
       }

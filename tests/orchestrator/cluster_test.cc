@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -184,6 +186,58 @@ TEST_CASE("a worker frozen past its lease has its late result refused and nothin
   RequireExactlyOnce(db, 1);
   CHECK(QueryInt(db, "SELECT count(*) FROM test_results WHERE worker = 'other'") == 1);
   CHECK(QueryInt(db, "SELECT attempts FROM tasks") == 2);
+}
+
+TEST_CASE(
+    "a worker in a long reconnect backoff is not declared lost when a new coordinator comes up meanwhile",
+    "[cluster]") {
+  testing::TempDir dir;
+  const std::string db = dir.File("e.db");
+  WriteFileAtomic(dir.File("c.yaml"), "campaign: b\ntest_tasks:\n  - {kind: sleep, count: 30, ms: 20}\n");
+  REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db))
+              .exit_code == 0);
+  // A 1 s lease: shorter than the backoff the worker reaches below, longer than any stall of a busy
+  // but live worker.
+  const auto coordinator_args = [&](const std::string& bind) {
+    return std::vector<std::string>{"--log-level",
+                                    "info",
+                                    "coordinator",
+                                    "--db",
+                                    db,
+                                    "--bind",
+                                    bind,
+                                    "--heartbeat-ms",
+                                    std::to_string(testing::ScaledMs(50)),
+                                    "--lease-ms",
+                                    std::to_string(testing::ScaledMs(1000))};
+  };
+  auto coordinator = std::make_unique<ChildProcess>(coordinator_args("tcp://127.0.0.1:0"), dir.File("log"));
+  const std::string endpoint = testing::WaitForEndpoint(db);
+  ChildProcess worker(WorkerArgs(endpoint, "w", 2, "info"), dir.File("worker.log"));
+  REQUIRE(
+      WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") >= 1; }, 10000));
+  coordinator->Signal(SIGKILL);
+  REQUIRE(coordinator->Wait(5000) == 128 + SIGKILL);
+  // Until the worker's backoff between new sockets exceeds the lease (it doubles from 100 ms).
+  const auto longest_backoff = [&] {
+    const std::string log = ReadFile(dir.File("worker.log"));
+    int64_t longest = 0;
+    for (size_t at = log.find("reconnecting in "); at != std::string::npos;
+         at = log.find("reconnecting in ", at + 1)) {
+      longest = std::max<int64_t>(longest, std::atoll(log.c_str() + at + std::strlen("reconnecting in ")));
+    }
+    return longest;
+  };
+  REQUIRE(WaitFor([&] { return longest_backoff() >= 1600; }, 30000));
+  coordinator = std::make_unique<ChildProcess>(coordinator_args(endpoint), dir.File("log"));
+  const bool finished = WaitFor([&] { return Unfinished(db) == 0; }, 20000);
+  INFO(ReadFile(dir.File("log")) << ReadFile(dir.File("worker.log")));
+  REQUIRE(finished);
+  RequireExactlyOnce(db, 30);
+  // The worker's hello reached the new coordinator while the worker was backing off: it must have
+  // stayed live (reading, beating) rather than asleep past its lease with the tasks just given to it.
+  CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'expired'") == 0);
+  CHECK(QueryInt(db, "SELECT max(attempts) FROM tasks") == 1);
 }
 
 TEST_CASE(
