@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/peak_rule.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "stimuli/stimuli.h"
@@ -158,15 +159,17 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
   }
   const json generation = s.Generation(science["generation"], "science.generation", 64);
   double pc_share = 0.5;
-  int64_t probe_folds = 5;
-  std::string peak_metric = "probe_accuracy";
+  int64_t probe_folds = analysis::defaults::kProbeFolds;
+  int64_t permutations = analysis::defaults::kPermutations;
+  std::string peak_metric = analysis::defaults::kPeakMetric;
   if (const YAML::Node metrics = science["metrics"]) {
-    s.CheckKeys(metrics, "science.metrics", {"neutral_pc_share", "probe_folds", "peak_metric"});
+    s.CheckKeys(metrics, "science.metrics", {"neutral_pc_share", "probe_folds", "peak_metric", "permutations"});
+    if (metrics["permutations"]) permutations = s.Int(metrics["permutations"], "science.metrics.permutations", 1, 100000);
     if (metrics["neutral_pc_share"]) pc_share = s.Number(metrics["neutral_pc_share"], "science.metrics.neutral_pc_share", 0, 1);
     if (metrics["probe_folds"]) probe_folds = s.Int(metrics["probe_folds"], "science.metrics.probe_folds", 2, 100);
     if (metrics["peak_metric"]) {
       peak_metric = s.Choice(metrics["peak_metric"], "science.metrics.peak_metric",
-                             {"probe_accuracy", "fisher_ratio", "separation_gap", "mean_cosine"});
+                             std::set<std::string>(analysis::PeakMetrics().begin(), analysis::PeakMetrics().end()));
     }
   }
   const json common = {{"stimuli_dir", stimuli}, {"dtype", dtype}, {"device", device}, {"batch_tokens", batch_tokens},
@@ -215,9 +218,11 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
         entry.model = model.name;
         entry.name = EntryName(model.name, fmt::format("metrics.{}.l{}", method, layer));
         entry.params = {{"method", method}, {"layer", layer}, {"emotions", emotions}, {"neutral_pc_share", pc_share},
-                        {"probe_folds", probe_folds}, {"seed", seed},
+                        {"probe_folds", probe_folds}, {"permutations", permutations}, {"peak_metric", peak_metric},
+                        {"seed", seed},
                         {"inputs", json::array({
-                            {{"table", "samples"}, {"columns", {"sample_index", "emotion", "method", "readout_tokens"}}},
+                            {{"table", "samples"},
+                             {"columns", {"sample_index", "stimulus_id", "emotion", "method", "readout_tokens"}}},
                             {{"table", "sample_activations"}, {"where", {{"layer", layer}}}}})}};
         entry.after = extract_names[method];
         entry.after.insert(entry.after.end(), extract_names["neutral"].begin(), extract_names["neutral"].end());
