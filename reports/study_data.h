@@ -1,6 +1,7 @@
 // Reading one campaign's results from a (read-only) campaign database for the study report:
 // models, the localization curve, per-emotion separation, emotion vectors, and per-sample
-// activations for the bootstrap. Rows come through the views of schema/migrations/0003_views.sql,
+// activations for the bootstrap. Rows come through the views of schema/migrations/0003_views.sql
+// and 0004_peak_rule_views.sql,
 // so the report and a user's SQL read the same numbers.
 //
 // Threading: one Database per thread (as schema/database.h). Errors: an unknown campaign, a blob
