@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "analysis/jacobi.h"
 #include "analysis/random.h"
@@ -94,7 +95,8 @@ double Cosine(const double* a, const double* b, std::size_t d) {
 Matrix ClassMeans(MatrixView activations, const std::vector<int>& labels, int num_classes) {
   RequireLabels("class means", activations, labels, num_classes);
   std::vector<std::size_t> counts;
-  Matrix means = MeansOver(activations, labels, num_classes, [](std::size_t) { return true; }, counts);
+  Matrix means = MeansOver(
+      activations, labels, num_classes, [](std::size_t) { return true; }, counts);
   for (std::size_t e = 0; e < counts.size(); ++e) {
     if (counts[e] == 0) Fail("class means: emotion {} has no activation rows", e);
   }
@@ -257,31 +259,64 @@ double FisherRatio(MatrixView activations, const std::vector<int>& labels, int n
   return between / within;
 }
 
+std::string SampleSource(const std::string& method, const std::string& stimulus_id) {
+  if (method != "generation") return stimulus_id;
+  return stimulus_id.substr(0, stimulus_id.rfind('#'));  // npos: no '#', the whole id
+}
+
+std::vector<std::size_t> GroupedStratifiedFolds(const std::vector<int>& labels, int num_classes,
+                                                const Groups& groups, int folds, uint64_t seed) {
+  if (folds < 2) Fail("probe accuracy: needs at least 2 folds, got {}", folds);
+  if (!groups.empty() && groups.size() != labels.size()) {
+    Fail("probe accuracy: {} groups for {} rows", groups.size(), labels.size());
+  }
+  auto group_of = [&](std::size_t row) { return groups.empty() ? static_cast<int64_t>(row) : groups[row]; };
+  // Rows of each group, groups in order of their first row; a group's label is its first row's.
+  std::map<int64_t, std::size_t> index_of;
+  std::vector<std::vector<std::size_t>> members;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const auto [found, inserted] = index_of.emplace(group_of(i), members.size());
+    if (inserted) members.emplace_back();
+    std::vector<std::size_t>& rows = members[found->second];
+    if (!rows.empty() && labels[rows.front()] != labels[i]) {
+      Fail("probe accuracy: group {} holds rows of emotions {} and {}", group_of(i), labels[rows.front()],
+           labels[i]);
+    }
+    rows.push_back(i);
+  }
+  std::vector<std::size_t> fold_of(labels.size());
+  Rng rng(seed);
+  std::size_t dealt = 0;
+  const auto k = static_cast<std::size_t>(folds);
+  for (int e = 0; e < num_classes; ++e) {
+    std::vector<std::size_t> of_emotion;
+    for (std::size_t g = 0; g < members.size(); ++g) {
+      if (labels[members[g].front()] == e) of_emotion.push_back(g);
+    }
+    rng.Shuffle(of_emotion);
+    // Continuing the round-robin across emotions keeps the folds within one group of equal size.
+    for (std::size_t g : of_emotion) {
+      const std::size_t fold = dealt++ % k;
+      for (std::size_t row : members[g]) fold_of[row] = fold;
+    }
+  }
+  return fold_of;
+}
+
 double ProbeAccuracy(MatrixView activations, const std::vector<int>& labels, int num_classes,
-                     const ProbeOptions& options) {
+                     const ProbeOptions& options, const Groups& groups) {
   RequireLabels("probe accuracy", activations, labels, num_classes);
   if (options.folds < 2) Fail("probe accuracy: needs at least 2 folds, got {}", options.folds);
   if (activations.rows == 0) Fail("probe accuracy: no activation rows");
   const auto folds = static_cast<std::size_t>(options.folds);
-
-  std::vector<std::size_t> fold_of(activations.rows);
-  Rng rng(options.seed);
-  std::size_t dealt = 0;
-  for (int e = 0; e < num_classes; ++e) {
-    std::vector<std::size_t> rows;
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-      if (labels[i] == e) rows.push_back(i);
-    }
-    rng.Shuffle(rows);
-    // Continuing the round-robin across emotions keeps the folds within one row of equal size.
-    for (std::size_t row : rows) fold_of[row] = dealt++ % folds;
-  }
+  const std::vector<std::size_t> fold_of =
+      GroupedStratifiedFolds(labels, num_classes, groups, options.folds, options.seed);
 
   std::size_t correct = 0;
   std::vector<std::size_t> counts;
   for (std::size_t fold = 0; fold < folds; ++fold) {
-    const Matrix centroids = MeansOver(activations, labels, num_classes,
-                                       [&](std::size_t i) { return fold_of[i] != fold; }, counts);
+    const Matrix centroids = MeansOver(
+        activations, labels, num_classes, [&](std::size_t i) { return fold_of[i] != fold; }, counts);
     for (std::size_t i = 0; i < activations.rows; ++i) {
       if (fold_of[i] != fold) continue;
       int best = -1;
@@ -300,16 +335,65 @@ double ProbeAccuracy(MatrixView activations, const std::vector<int>& labels, int
   return static_cast<double>(correct) / static_cast<double>(activations.rows);
 }
 
-LayerMetrics ComputeLayerMetrics(MatrixView activations, const std::vector<int>& labels,
-                                 int num_classes, std::optional<MatrixView> neutral,
-                                 const ProbeOptions& probe) {
+SeparationNull MeanCosinePermutationNull(MatrixView activations, const std::vector<int>& labels,
+                                         int num_classes, int permutations, uint64_t seed,
+                                         const Groups& groups) {
+  if (permutations < 1) Fail("separation null: needs at least 1 permutation, got {}", permutations);
+  if (!groups.empty() && groups.size() != labels.size()) {
+    Fail("separation null: {} groups for {} rows", groups.size(), labels.size());
+  }
+  SeparationNull result{};
+  result.permutations = permutations;
+  result.observed_mean_cosine = MeanCosine(ClassMeans(activations, labels, num_classes));
+  // Unit of exchange: the group (a row when there are none). unit_of[i] indexes unit_labels.
+  std::vector<std::size_t> unit_of(labels.size());
+  std::vector<int> unit_labels;
+  std::map<int64_t, std::size_t> index_of;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const int64_t group = groups.empty() ? static_cast<int64_t>(i) : groups[i];
+    const auto [found, inserted] = index_of.emplace(group, unit_labels.size());
+    if (inserted) unit_labels.push_back(labels[i]);
+    if (unit_labels[found->second] != labels[i]) {
+      Fail("separation null: group {} holds rows of emotions {} and {}", group, unit_labels[found->second],
+           labels[i]);
+    }
+    unit_of[i] = found->second;
+  }
+  Rng rng(seed);
+  std::vector<double> nulls;
+  std::vector<int> shuffled = unit_labels;
+  std::vector<int> permuted(labels.size());
+  std::size_t at_most_observed = 0;
+  for (int p = 0; p < permutations; ++p) {
+    shuffled = unit_labels;  // Shuffling from the same start each time keeps draws independent of order.
+    rng.Shuffle(shuffled);
+    for (std::size_t i = 0; i < labels.size(); ++i) permuted[i] = shuffled[unit_of[i]];
+    const double value = MeanCosine(ClassMeans(activations, permuted, num_classes));
+    if (value <= result.observed_mean_cosine) ++at_most_observed;
+    nulls.push_back(value);
+  }
+  double sum = 0.0;
+  for (double value : nulls) sum += value;
+  result.null_mean_cosine = sum / static_cast<double>(nulls.size());
+  double squares = 0.0;
+  for (double value : nulls) squares += (value - result.null_mean_cosine) * (value - result.null_mean_cosine);
+  result.null_sd = nulls.size() > 1 ? std::sqrt(squares / static_cast<double>(nulls.size() - 1)) : kNaN;
+  result.separation_gap = result.null_mean_cosine - result.observed_mean_cosine;
+  result.separation_z = result.null_sd > 0.0 ? result.separation_gap / result.null_sd : kNaN;
+  result.permutation_p = (1.0 + static_cast<double>(at_most_observed)) / (permutations + 1.0);
+  return result;
+}
+
+LayerMetrics ComputeLayerMetrics(MatrixView activations, const std::vector<int>& labels, int num_classes,
+                                 std::optional<MatrixView> neutral, const LayerMetricsOptions& options) {
   const Matrix means = ClassMeans(activations, labels, num_classes);
   LayerMetrics metrics{};
   metrics.mean_cosine = MeanCosine(means);
   metrics.anisotropy = neutral && neutral->rows >= 2 ? Anisotropy(*neutral) : kNaN;
-  metrics.separation_gap = metrics.anisotropy - metrics.mean_cosine;
+  metrics.null = MeanCosinePermutationNull(activations, labels, num_classes, options.permutations,
+                                           options.permutation_seed, options.groups);
   metrics.fisher_ratio = FisherRatio(activations, labels, num_classes);
-  metrics.probe_accuracy = ProbeAccuracy(activations, labels, num_classes, probe);
+  metrics.probe_accuracy = ProbeAccuracy(activations, labels, num_classes, options.probe, options.groups);
   metrics.emotion_separation = EmotionSeparation(means);
   return metrics;
 }

@@ -13,7 +13,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
+
+#include "analysis/peak_rule.h"
 
 namespace emoscope::analysis {
 
@@ -61,10 +64,10 @@ struct EmotionVectorOptions {
 };
 
 struct EmotionVectors {
-  Matrix unit;                          // (K, d) v_e / |v_e|; a zero v_e stays zero.
-  std::vector<double> norms;            // (K) |v_e| after the projection.
-  std::size_t removed_components = 0;   // Neutral PCs projected out.
-  double removed_share = 0.0;           // Neutral variance they explain.
+  Matrix unit;                         // (K, d) v_e / |v_e|; a zero v_e stays zero.
+  std::vector<double> norms;           // (K) |v_e| after the projection.
+  std::size_t removed_components = 0;  // Neutral PCs projected out.
+  double removed_share = 0.0;          // Neutral variance they explain.
 };
 
 // v_e = mu_e - grand mean, minus its projection on the top neutral PCs, then unit-normalized.
@@ -86,31 +89,71 @@ double Anisotropy(MatrixView neutral);
 double FisherRatio(MatrixView activations, const std::vector<int>& labels, int num_classes);
 
 struct ProbeOptions {
-  int folds = 5;      // k of the stratified k-fold; at least 2.
-  uint64_t seed = 0;  // Seeds the per-emotion shuffles that assign folds.
+  int folds = defaults::kProbeFolds;  // k of the stratified k-fold; at least 2.
+  uint64_t seed = 0;                  // Seeds the per-emotion shuffles that assign folds.
 };
 
-// Stratified k-fold nearest-centroid accuracy by cosine: the fraction of rows whose nearest
-// training centroid (ties to the lower emotion index) is their own emotion. Folds: each emotion's
-// rows are shuffled (one Rng, emotions in index order) and dealt round-robin, continuing from
-// where the previous emotion stopped. An emotion with fewer rows than folds has rows in some
-// folds only; a row whose emotion has no training rows in its fold (an emotion with a single row)
-// cannot be predicted and counts as a miss. Chance is 1/K.
+// Source groups: groups[i] names the source of row i (the generation prompt of a continuation,
+// the stimulus a bootstrap copy was drawn from). Empty: every row is its own group. Rows of one
+// group must share a label (Error otherwise, naming the group).
+using Groups = std::vector<int64_t>;
+
+// The source of a sample for grouping: for generation, the prompt of a continuation (stimulus id
+// "P#k" -> "P"); otherwise the stimulus id itself. The metrics task and the bootstrap both use it.
+std::string SampleSource(const std::string& method, const std::string& stimulus_id);
+
+// Grouped stratified fold assignment (n): one Rng seeded by `seed`; for each emotion in index
+// order, its groups (in order of first row) are shuffled and dealt round-robin, continuing from
+// where the previous emotion stopped, and every row of a group gets the group's fold. So no test
+// row has a row of its own group in training. With singleton groups this is the ungrouped
+// stratified assignment (each emotion's rows shuffled and dealt).
+std::vector<std::size_t> GroupedStratifiedFolds(const std::vector<int>& labels, int num_classes,
+                                                const Groups& groups, int folds, uint64_t seed);
+
+// Grouped stratified k-fold nearest-centroid accuracy by cosine: the fraction of rows whose
+// nearest training centroid (ties to the lower emotion index) is their own emotion, folds from
+// GroupedStratifiedFolds. An emotion with fewer groups than folds has rows in some folds only; a
+// row whose emotion has no training rows in its fold (an emotion with a single group) cannot be
+// predicted and counts as a miss. Chance is 1/K.
 double ProbeAccuracy(MatrixView activations, const std::vector<int>& labels, int num_classes,
-                     const ProbeOptions& options = {});
+                     const ProbeOptions& options = {}, const Groups& groups = {});
+
+// The label-permutation null of mean_cosine: P seeded shuffles of the emotion labels over the
+// same rows (over groups when groups are given: each group keeps its rows and takes the label of
+// another group, so class counts of groups are kept), mean_cosine of the class means of each.
+struct SeparationNull {
+  double observed_mean_cosine;  // mean_cosine with the true labels.
+  double null_mean_cosine;      // Mean over the permutations.
+  double null_sd;               // Their sd (ddof 1); NaN for one permutation.
+  double separation_z;          // (null mean - observed) / null sd; NaN when the sd is 0 or NaN.
+  double permutation_p;         // (1 + #{null <= observed}) / (P + 1): small = more separated.
+  double separation_gap;        // null_mean_cosine - observed_mean_cosine.
+  int permutations;
+};
+
+// permutations >= 1, else Error. Deterministic in `seed`.
+SeparationNull MeanCosinePermutationNull(MatrixView activations, const std::vector<int>& labels,
+                                         int num_classes, int permutations, uint64_t seed,
+                                         const Groups& groups = {});
+
+struct LayerMetricsOptions {
+  ProbeOptions probe;
+  int permutations = defaults::kPermutations;  // Of the separation null.
+  uint64_t permutation_seed = 0;
+  Groups groups;  // Source groups of the rows (see Groups); empty: one per row.
+};
 
 // Every per-layer metric of one layer.
 struct LayerMetrics {
   double mean_cosine;
-  double anisotropy;      // NaN without (at least 2) neutral rows.
-  double separation_gap;  // anisotropy - mean_cosine.
+  double anisotropy;    // NaN without (at least 2) neutral rows.
+  SeparationNull null;  // null_mean_cosine, separation_z, permutation_p, separation_gap.
   double fisher_ratio;
   double probe_accuracy;
   std::vector<double> emotion_separation;  // (K)
 };
 
-LayerMetrics ComputeLayerMetrics(MatrixView activations, const std::vector<int>& labels,
-                                 int num_classes, std::optional<MatrixView> neutral,
-                                 const ProbeOptions& probe = {});
+LayerMetrics ComputeLayerMetrics(MatrixView activations, const std::vector<int>& labels, int num_classes,
+                                 std::optional<MatrixView> neutral, const LayerMetricsOptions& options = {});
 
 }  // namespace emoscope::analysis

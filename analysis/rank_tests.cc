@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "analysis/distributions.h"
+#include "analysis/peak_rule.h"
 #include "analysis/stats.h"
 #include "common/error.h"
 
@@ -16,8 +18,11 @@ constexpr std::size_t kMannWhitneyExactMaxSmaller = 8;
 // Largest m * min(n, k) * k (the exact distribution's cost, ~1 s) that 'auto' computes; beyond it
 // (a sample of <= 8 against thousands) the normal approximation is used instead of a long wait.
 constexpr double kMannWhitneyExactMaxCost = 1e9;
-// scipy's auto rule for Wilcoxon: exact up to 50 differences.
-constexpr std::size_t kWilcoxonExactMaxN = 50;
+// Exact Wilcoxon up to this many non-zero differences ('auto'), and the most a forced exact test
+// computes (the table costs O(n^3): 400 is ~3e7 steps). Up to 52 the table is exact in doubles;
+// beyond, its probabilities carry rounding in the last bits (see SignedRankDistribution).
+constexpr std::size_t kWilcoxonExactMaxN = static_cast<std::size_t>(defaults::kWilcoxonExactMaxN);
+constexpr std::size_t kWilcoxonExactMaxForcedN = 400;
 
 void RequireNonEmptyFinite(const char* test, const char* argument, const std::vector<double>& x) {
   if (x.empty()) Fail("{}: {} is empty", test, argument);
@@ -63,17 +68,25 @@ double MannWhitneyCdf(std::size_t m, std::size_t n, std::size_t k) {
   return cumulative / arrangements;
 }
 
-// Probabilities of R+ = 0 .. n(n+1)/2 with no ties: halve and shift, one rank at a time (scipy's
-// _get_wilcoxon_distr).
-std::vector<double> WilcoxonDistribution(std::size_t n) {
-  std::vector<double> pmf{1.0};
-  for (std::size_t k = 1; k <= n; ++k) {
-    std::vector<double> next(k * (k + 1) / 2 + 1, 0.0);
-    for (std::size_t r = 0; r < pmf.size(); ++r) {
-      next[r] += 0.5 * pmf[r];
-      next[r + k] += 0.5 * pmf[r];
+// The exact conditional null of the doubled statistic 2 R+: every one of the 2^n sign assignments of
+// the observed midranks equally likely. Doubled midranks are integers (a midrank is a whole or a
+// half number), so a dynamic programme over sums 0 .. 2 n(n+1)/2 replaces the 2^n enumeration:
+// pmf[s] = P(2 R+ = s), built one rank at a time by halving and shifting. Each probability is a
+// count times 2^-n; counts stay below 2^53 for n <= 52, so the table is exact for the sizes used.
+std::vector<double> SignedRankDistribution(const std::vector<int64_t>& doubled_ranks) {
+  int64_t total = 0;
+  for (int64_t rank : doubled_ranks) total += rank;
+  std::vector<double> pmf(static_cast<std::size_t>(total) + 1, 0.0);
+  pmf[0] = 1.0;
+  int64_t reach = 0;  // Largest sum reachable so far.
+  for (int64_t rank : doubled_ranks) {
+    // Downwards, so pmf[s - rank] is still the previous step's value when pmf[s] reads it.
+    for (int64_t sum = reach + rank; sum >= 0; --sum) {
+      const double without = pmf[static_cast<std::size_t>(sum)];
+      const double with = sum >= rank ? pmf[static_cast<std::size_t>(sum - rank)] : 0.0;
+      pmf[static_cast<std::size_t>(sum)] = 0.5 * (without + with);
     }
-    pmf = std::move(next);
+    reach += rank;
   }
   return pmf;
 }
@@ -128,16 +141,14 @@ WilcoxonResult Wilcoxon(const std::vector<double>& x, const std::vector<double>&
     if (x[i] - y[i] != 0.0) differences.push_back(x[i] - y[i]);
   }
   if (differences.empty()) Fail("wilcoxon: all {} differences are zero; the test is undefined", x.size());
-  const bool has_zeros = differences.size() != x.size();
   std::vector<double> magnitudes(differences.size());
   for (std::size_t i = 0; i < differences.size(); ++i) magnitudes[i] = std::fabs(differences[i]);
-  const bool has_ties = HasTies(magnitudes);
   if (method == TestMethod::kAuto) {
-    method = x.size() <= kWilcoxonExactMaxN && !has_zeros && !has_ties ? TestMethod::kExact
-                                                                         : TestMethod::kAsymptotic;
+    method = differences.size() <= kWilcoxonExactMaxN ? TestMethod::kExact : TestMethod::kAsymptotic;
   }
-  if (method == TestMethod::kExact && (has_zeros || has_ties)) {
-    Fail("wilcoxon: the exact distribution needs differences without zeros or ties");
+  if (method == TestMethod::kExact && differences.size() > kWilcoxonExactMaxForcedN) {
+    Fail("wilcoxon: the exact distribution is computed up to {} non-zero differences, got {}",
+         kWilcoxonExactMaxForcedN, differences.size());
   }
   const std::vector<double> ranks = AverageRanks(magnitudes);
   double r_plus = 0.0;
@@ -147,8 +158,14 @@ WilcoxonResult Wilcoxon(const std::vector<double>& x, const std::vector<double>&
 
   double p_value = 0.0;
   if (method == TestMethod::kExact) {
-    const std::vector<double> pmf = WilcoxonDistribution(differences.size());
-    const auto r = static_cast<std::size_t>(r_plus);
+    std::vector<int64_t> doubled(ranks.size());
+    int64_t doubled_r_plus = 0;
+    for (std::size_t i = 0; i < ranks.size(); ++i) {
+      doubled[i] = std::llround(2.0 * ranks[i]);  // Exact: 2 * midrank is a whole number.
+      if (differences[i] > 0) doubled_r_plus += doubled[i];
+    }
+    const std::vector<double> pmf = SignedRankDistribution(doubled);
+    const auto r = static_cast<std::size_t>(doubled_r_plus);
     double p_less = 0.0;
     double p_greater = 0.0;
     for (std::size_t k = 0; k <= r; ++k) p_less += pmf[k];

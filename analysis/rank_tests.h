@@ -10,13 +10,13 @@ namespace emoscope::analysis {
 
 enum class TestMethod {
   kAuto,        // The rule of scipy's method='auto' (per test, below).
-  kExact,       // The exact null distribution (assumes no ties; see each test).
+  kExact,       // The exact null distribution (see each test for how it treats ties).
   kAsymptotic,  // Normal approximation with tie correction.
 };
 
 struct MannWhitneyResult {
-  double u1;       // U statistic of x: R1 - n_x (n_x + 1) / 2, R1 the rank sum of x.
-  double p_value;  // Two-sided.
+  double u1;          // U statistic of x: R1 - n_x (n_x + 1) / 2, R1 the rank sum of x.
+  double p_value;     // Two-sided.
   TestMethod method;  // kExact or kAsymptotic: the method actually used.
 };
 
@@ -29,17 +29,20 @@ MannWhitneyResult MannWhitneyU(const std::vector<double>& x, const std::vector<d
                                TestMethod method = TestMethod::kAuto);
 
 struct WilcoxonResult {
-  double statistic;  // min(R+, R-) over the non-zero differences.
-  double p_value;    // Two-sided.
+  double statistic;   // min(R+, R-) over the non-zero differences.
+  double p_value;     // Two-sided.
   TestMethod method;  // kExact or kAsymptotic: the method actually used.
 };
 
-// scipy.stats.wilcoxon(x, y) (zero_method='wilcox', correction=False, alternative='two-sided') on
-// d = x - y; zero differences are dropped. Auto: exact when n <= 50 (n counts the zeros) and d has
-// neither zeros nor ties among |d|, asymptotic otherwise. Exact: p = 2 min(P(R+ <= r), P(R+ >= r)),
-// clipped to 1. Asymptotic: z = (T - n'(n'+1)/4) / sqrt((n'(n'+1)(2n'+1) - sum(t^3 - t)/2) / 24),
-// n' the non-zero count, t the tie group sizes; p = 2 P(Z > |z|). Forcing kExact with ties or
-// zeros throws. All differences zero throws (the test is undefined, as in scipy 1.10).
+// The paired Wilcoxon signed-rank test on d = x - y (zero_method='wilcox': zero differences are
+// dropped; ties in |d| get midranks; two-sided; no continuity correction). n is the number of
+// non-zero differences. Auto: exact when n <= 50 (defaults::kWilcoxonExactMaxN), asymptotic above.
+// Exact: the conditional null of the observed midranks, every sign assignment equally likely
+// (scipy's permutation route, computed by a dynamic programme rather than 2^n enumeration);
+// p = min(1, 2 min(P(R+ <= r), P(R+ >= r))), r the observed R+. Without ties this is
+// scipy.stats.wilcoxon's exact p. Asymptotic: z = (T - n(n+1)/4) / sqrt((n(n+1)(2n+1) -
+// sum(t^3 - t)/2) / 24), t the tie group sizes of |d|; p = 2 P(Z > |z|). Forcing kExact above 400
+// differences throws; so do all differences zero (the test is undefined).
 WilcoxonResult Wilcoxon(const std::vector<double>& x, const std::vector<double>& y,
                         TestMethod method = TestMethod::kAuto);
 

@@ -27,13 +27,15 @@ void RequireSize(const char* function, const char* argument, const std::vector<d
   RequireFinite(function, argument, x);
 }
 
-void RequireSameLength(const char* function, const std::vector<double>& x,
-                       const std::vector<double>& y) {
+void RequireSameLength(const char* function, const std::vector<double>& x, const std::vector<double>& y) {
   if (x.size() != y.size()) Fail("{}: x has {} values but y has {}", function, x.size(), y.size());
 }
 
-// Sum of squared deviations from the mean, two-pass for accuracy.
+// Sum of squared deviations from the mean, two-pass for accuracy. Exactly 0 for a constant sample:
+// its computed mean may differ from the value in the last bit (0.1 + 0.1 + 0.1 != 0.3), which would
+// leave a rounding residue and, in a ratio, a spurious 1e15.
 double SumSquaredDeviations(const std::vector<double>& x, double mean) {
+  if (std::all_of(x.begin(), x.end(), [&](double value) { return value == x.front(); })) return 0.0;
   double sum = 0.0;
   for (double value : x) sum += (value - mean) * (value - mean);
   return sum;

@@ -35,7 +35,8 @@ double Spearman(const std::vector<double>& x, const std::vector<double>& y);
 
 // Cohen's d = (mean(x) - mean(y)) / s_pooled, with
 // s_pooled = sqrt(((n_x - 1) s_x^2 + (n_y - 1) s_y^2) / (n_x + n_y - 2)), s with ddof = 1.
-// Needs n_x + n_y >= 3; NaN when s_pooled is 0 (both samples constant).
+// Needs n_x + n_y >= 3; NaN when s_pooled is 0 (both samples constant, detected exactly rather
+// than through a rounding residue; callers report the NaN with a note).
 double CohenD(const std::vector<double>& x, const std::vector<double>& y);
 
 struct TTestResult {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/peak_rule.h"
 #include "common/args.h"
 #include "common/error.h"
 #include "common/file_util.h"
@@ -35,12 +36,15 @@ int RunAnalyze(const std::vector<std::string>& argv) {
   parser.Option("db", "campaign database (opened read-only)").Required();
   parser.Option("campaign", "campaign name (default: the database's only campaign)");
   parser.Option("format", "text, json, csv or markdown", "text");
-  parser.Option("peak-metric", "metric whose best layer is the peak: probe_accuracy, fisher_ratio or mean_cosine",
-                "probe_accuracy");
+  parser.Option("peak-metric",
+                "metric whose best block (1..L, ties to the shallower) is the peak: probe_accuracy, fisher_ratio, "
+                "separation_gap, separation_z or mean_cosine (lowest); default: the campaign's, else probe_accuracy");
   parser.Option("resamples", "bootstrap resamples (each costs one k-fold probe per layer; 0 skips)", "1000");
   parser.Option("seed", "bootstrap seed", "0");
   parser.Option("level", "interval coverage", "0.95");
   parser.Option("null-depth", "relative depth the models' peak depths are tested against", "0.5");
+  parser.Option("bootstrap-permutations",
+                "label permutations per bootstrap replicate and layer (separation_gap/separation_z peaks only)", "20");
   parser.Option("out", "write here instead of stdout");
   const ParsedArgs args = parser.Parse(argv);
   const std::string format = args.Get("format");
@@ -49,7 +53,12 @@ int RunAnalyze(const std::vector<std::string>& argv) {
   }
   StudyOptions options;
   options.campaign = args.GetOptional("campaign");
-  options.peak_metric = args.Get("peak-metric");
+  options.peak_metric = args.GetOptional("peak-metric");
+  if (options.peak_metric && !analysis::IsPeakMetric(*options.peak_metric)) {
+    throw UsageError(fmt::format("option --peak-metric: '{}' is not probe_accuracy, fisher_ratio, separation_gap, "
+                                 "separation_z or mean_cosine",
+                                 *options.peak_metric));
+  }
   options.resamples = args.GetInt("resamples");
   if (options.resamples < 0) throw UsageError("option --resamples: must be 0 or more");
   const int64_t seed = args.GetInt("seed");
@@ -58,6 +67,9 @@ int RunAnalyze(const std::vector<std::string>& argv) {
   options.level = args.GetDouble("level");
   if (!(options.level > 0 && options.level < 1)) throw UsageError("option --level: must be in (0, 1)");
   options.null_depth = args.GetDouble("null-depth");
+  const int64_t permutations = args.GetInt("bootstrap-permutations");
+  if (permutations < 1 || permutations > 100000) throw UsageError("option --bootstrap-permutations: must be in 1..100000");
+  options.bootstrap_permutations = static_cast<int>(permutations);
   Database db(args.Get("db"), OpenMode::kReadOnly);
   Emit(args, RenderReport(BuildStudyReport(db, options), format));
   return kExitOk;

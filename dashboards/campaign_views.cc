@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "analysis/peak_rule.h"
 #include "common/error.h"
 #include "schema/database.h"
 
@@ -190,28 +191,36 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
     SELECT t.model_id AS model_id, lm.method, lm.metric, lm.layer, avg(lm.value) AS value
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN layer_metrics lm ON lm.task_id = t.id
     WHERE ct.campaign_id = ?1 AND lm.emotion = '' AND lm.value IS NOT NULL
-          AND lm.metric IN ('probe_accuracy', 'mean_cosine', 'anisotropy', 'separation_gap', 'fisher_ratio')
+          AND lm.metric IN ('probe_accuracy', 'mean_cosine', 'anisotropy', 'separation_gap', 'separation_z',
+                            'fisher_ratio')
     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4)sql", {campaign_id});
-  // Peak layer per (model, method, metric) for the metrics where higher means more separated
-  // (ties to the shallower layer, as docs/science.md says).
-  std::map<std::tuple<int64_t, std::string, std::string>, nlohmann::json> peaks;
+  // Peak layer per (model, method, metric) for every peak metric, by the one peak rule
+  // (analysis/peak_rule.h: blocks 1..L, best value, ties to the shallower layer).
+  std::map<std::tuple<int64_t, std::string, std::string>, std::vector<const nlohmann::json*>> candidates;
   for (nlohmann::json& point : curves) {
     const int64_t model_id = point["model_id"].get<int64_t>();
     const int64_t layers = layers_of[model_id];
     point["depth"] = layers > 0 ? nlohmann::json(static_cast<double>(point["layer"].get<int64_t>()) / static_cast<double>(layers))
                                 : nlohmann::json(nullptr);
     const std::string metric = point["metric"].get<std::string>();
-    if (metric != "probe_accuracy" && metric != "fisher_ratio" && metric != "separation_gap") continue;
-    auto key = std::make_tuple(model_id, point["method"].get<std::string>(), metric);
-    auto found = peaks.find(key);
-    if (found == peaks.end() || point["value"].get<double>() > found->second["value"].get<double>()) {
-      peaks[key] = {{"model_id", model_id}, {"method", std::get<1>(key)}, {"metric", metric},
-                    {"layer", point["layer"]}, {"depth", point["depth"]}, {"value", point["value"]}};
-    }
+    if (!analysis::IsPeakMetric(metric)) continue;
+    candidates[std::make_tuple(model_id, point["method"].get<std::string>(), metric)].push_back(&point);
   }
   out["localization"] = curves;
   out["peaks"] = nlohmann::json::array();
-  for (auto& [key, peak] : peaks) out["peaks"].push_back(peak);
+  for (const auto& [key, points] : candidates) {
+    std::vector<int64_t> layers;
+    std::vector<double> values;
+    for (const nlohmann::json* point : points) {
+      layers.push_back((*point)["layer"].get<int64_t>());
+      values.push_back((*point)["value"].get<double>());
+    }
+    const std::optional<size_t> peak = analysis::PeakIndex(std::get<2>(key), layers, values);
+    if (!peak) continue;
+    const nlohmann::json& point = *points[*peak];
+    out["peaks"].push_back({{"model_id", std::get<0>(key)}, {"method", std::get<1>(key)}, {"metric", std::get<2>(key)},
+                            {"layer", point["layer"]}, {"depth", point["depth"]}, {"value", point["value"]}});
+  }
 
   // Method comparison: emotion_separation per (model, method, emotion) at each (model, method)'s
   // probe_accuracy peak layer.

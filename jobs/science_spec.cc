@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 
+#include "analysis/peak_rule.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "jobs/task_params.h"
@@ -434,16 +435,19 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
   const MetricsParams metrics_defaults;
   double pc_share = metrics_defaults.neutral_pc_share;
   int64_t probe_folds = metrics_defaults.probe_folds;
-  std::string peak_metric = SteeringCommon{}.peak_metric;
+  int64_t permutations = metrics_defaults.permutations;
+  std::string peak_metric = metrics_defaults.peak_metric;
   if (const YAML::Node metrics = science["metrics"]) {
-    s.CheckKeys(metrics, "science.metrics", {"neutral_pc_share", "probe_folds", "peak_metric"});
+    s.CheckKeys(metrics, "science.metrics", {"neutral_pc_share", "probe_folds", "peak_metric", "permutations"});
+    if (metrics["permutations"])
+      permutations = s.Int(metrics["permutations"], "science.metrics.permutations", 1, 100000);
     if (metrics["neutral_pc_share"])
       pc_share = s.Number(metrics["neutral_pc_share"], "science.metrics.neutral_pc_share", 0, 1);
     if (metrics["probe_folds"])
       probe_folds = s.Int(metrics["probe_folds"], "science.metrics.probe_folds", 2, 100);
     if (metrics["peak_metric"]) {
       peak_metric = s.Choice(metrics["peak_metric"], "science.metrics.peak_metric",
-                             {"probe_accuracy", "fisher_ratio", "separation_gap", "mean_cosine"});
+                             std::set<std::string>(analysis::PeakMetrics().begin(), analysis::PeakMetrics().end()));
     }
   }
   CommonParams common;
@@ -501,9 +505,12 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
         params.emotions = emotions;
         params.neutral_pc_share = pc_share;
         params.probe_folds = probe_folds;
+        params.permutations = permutations;
+        params.peak_metric = peak_metric;
         entry.params = ToJson(params);
         entry.params["inputs"] = json::array(
-            {{{"table", "samples"}, {"columns", {"sample_index", "emotion", "method", "readout_tokens"}}},
+            {{{"table", "samples"},
+              {"columns", {"sample_index", "stimulus_id", "emotion", "method", "readout_tokens"}}},
              {{"table", "sample_activations"}, {"where", {{"layer", layer}}}}});
         entry.after = extract_names[method];
         entry.after.insert(entry.after.end(), extract_names["neutral"].begin(),

@@ -171,7 +171,9 @@ json ToJson(const MetricsParams& p) {
           {"layer", p.layer},
           {"emotions", p.emotions},
           {"neutral_pc_share", p.neutral_pc_share},
-          {"probe_folds", p.probe_folds}};
+          {"probe_folds", p.probe_folds},
+          {"permutations", p.permutations},
+          {"peak_metric", p.peak_metric}};
 }
 
 MetricsParams MetricsParamsFromJson(const json& params) {
@@ -183,6 +185,8 @@ MetricsParams MetricsParamsFromJson(const json& params) {
   r.Require("emotions", &p.emotions);
   r.Get("neutral_pc_share", &p.neutral_pc_share);
   r.Get("probe_folds", &p.probe_folds);
+  r.Get("permutations", &p.permutations);
+  r.Get("peak_metric", &p.peak_metric);
   return p;
 }
 

@@ -1,7 +1,9 @@
 // The parameters of the science task kinds (extract, metrics, calibrate, steer), typed, with
 // every default defined here once. The campaign expansion (jobs/science_spec.cc) fills these
 // structs and writes them whole into the tasks' params (ToJson), so the values used are stored
-// with every result; the tasks read them back (FromJson) and never restate a default.
+// with every result; the tasks read them back (FromJson) and never restate a default. The analysis
+// defaults (probe folds, permutations, peak metric, neutral share) come from analysis/peak_rule.h,
+// their one home, which analyze and the views also read.
 // FromJson throws Error naming the kind and the field ("steer: parameter 'alpha' ...").
 #pragma once
 
@@ -9,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "analysis/peak_rule.h"
 
 namespace emoscope {
 
@@ -50,8 +54,10 @@ struct MetricsParams {
   std::string method;
   int64_t layer = 0;
   std::vector<std::string> emotions;
-  double neutral_pc_share = 0.5;
-  int64_t probe_folds = 5;
+  double neutral_pc_share = analysis::defaults::kNeutralPcShare;
+  int64_t probe_folds = analysis::defaults::kProbeFolds;
+  int64_t permutations = analysis::defaults::kPermutations;   // label permutations of the separation null
+  std::string peak_metric = analysis::defaults::kPeakMetric;  // recorded with the metrics
 };
 
 // A steering layer or layer range as the campaign names it (docs/science.md):
@@ -80,7 +86,7 @@ struct SteeringCommon {
   std::vector<std::string> emotions;  // the set (the judge scores all of them)
   std::string mode = "relative";      // relative: scale = n_l; absolute: scale = 1
   std::string vector_method = "generation";
-  std::string peak_metric = "probe_accuracy";
+  std::string peak_metric = analysis::defaults::kPeakMetric;
   std::vector<uint64_t> seeds = {0, 1};
   int64_t max_resamples = 8;  // re-samples of a too-short baseline (next seed) at most
   GenerationParams generation = {48, 0.7, 0.9, 0};

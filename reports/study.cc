@@ -10,6 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "analysis/equal_counts.h"
+#include "analysis/peak_bootstrap.h"
+#include "analysis/peak_rule.h"
 #include "analysis/random.h"
 #include "analysis/rank_tests.h"
 #include "analysis/stats.h"
@@ -28,41 +31,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // JSON has no NaN or infinity: an undefined value is null.
 Json Num(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
 
-bool LowerIsBetter(const std::string& metric) { return metric == "mean_cosine"; }
-
-// The best layer >= 1 by `metric` (layer 0 is the embedding output, not a block, as in the steer
-// task's choice of the peak); ties go to the shallower layer. -1 when no layer has a value.
-int64_t PeakIndex(const std::vector<int64_t>& layers, const std::vector<double>& values, const std::string& metric) {
-  int64_t best = -1;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    if (layers[i] < 1 || !std::isfinite(values[i])) continue;
-    const bool better = best < 0 || (LowerIsBetter(metric) ? values[i] < values[static_cast<size_t>(best)]
-                                                           : values[i] > values[static_cast<size_t>(best)]);
-    if (better) best = static_cast<int64_t>(i);
-  }
-  return best;
-}
-
-struct Interval {
-  double lower = kNaN;
-  double upper = kNaN;
-  size_t valid = 0;
-};
-
-// The percentile interval of the finite replicates, as analysis::PercentileInterval computes it.
-Interval Percentile(const std::vector<double>& replicates, double level) {
-  std::vector<double> finite;
-  for (double value : replicates) {
-    if (std::isfinite(value)) finite.push_back(value);
-  }
-  Interval out;
-  out.valid = finite.size();
-  if (finite.empty()) return out;
-  out.lower = analysis::Quantile(finite, (1 - level) / 2);
-  out.upper = analysis::Quantile(finite, (1 + level) / 2);
-  return out;
-}
-
 // One (model, method): its curve and what the later sections need from it.
 struct ModelMethod {
   const ModelInfo* model = nullptr;
@@ -72,83 +40,86 @@ struct ModelMethod {
   double peak_depth = kNaN;
 };
 
-struct BootstrapResult {
-  std::vector<double> peak_depths;  // per resample
-  std::vector<double> r0;
-  std::vector<double> a;
-};
-
-// Resamples stimuli within each emotion (one Rng seeded with options.bootstrap_seed; emotions in
-// the metrics task's order, each drawing as many rows as it has) and recomputes, per resample, the
-// peak metric at every layer (the probe from the stored per-sample activations, with the metrics
-// task's folds and seed) and mean_cosine from the resample's class means for the U-fit.
-// The resamples are drawn once and reused at every layer, so each layer is read from the database
-// once.
-BootstrapResult Bootstrap(Database& db, const CampaignInfo& campaign, const ModelMethod& mm,
-                          const MetricsSettings& settings, const StudyOptions& options, std::string* skipped) {
-  BootstrapResult out;
-  const int num_classes = static_cast<int>(settings.emotions.size());
-  SampleActivations activations(db, campaign, mm.model->id, mm.method, settings.emotions);
-  std::vector<std::vector<size_t>> rows_of(settings.emotions.size());
-  for (size_t i = 0; i < activations.labels().size(); ++i) rows_of[static_cast<size_t>(activations.labels()[i])].push_back(i);
+// The bootstrap of one (model, method) through analysis::BootstrapPeak, reading each layer's
+// stored per-sample activations once. Sets *skipped (and returns nothing) when it cannot run.
+analysis::PeakBootstrapResult Bootstrap(Database& db, const CampaignInfo& campaign, const ModelMethod& mm,
+                                        const MetricsSettings& settings, const StudyOptions& options,
+                                        const std::string& peak_metric, std::string* skipped) {
+  const SampleActivations activations(db, campaign, mm.model->id, mm.method, settings.emotions);
+  std::vector<size_t> rows_of(settings.emotions.size(), 0);
+  for (int label : activations.labels()) ++rows_of[static_cast<size_t>(label)];
   for (size_t e = 0; e < rows_of.size(); ++e) {
-    if (rows_of[e].empty()) {
+    if (rows_of[e] == 0) {
       *skipped = fmt::format("emotion '{}' has no stored samples", settings.emotions[e]);
-      return out;
+      return {};
     }
   }
-  std::vector<int> labels;
-  for (size_t e = 0; e < rows_of.size(); ++e) labels.insert(labels.end(), rows_of[e].size(), static_cast<int>(e));
-  analysis::Rng rng(options.bootstrap_seed);
-  std::vector<std::vector<size_t>> draws(static_cast<size_t>(options.resamples));
-  for (std::vector<size_t>& draw : draws) {
-    for (const std::vector<size_t>& rows : rows_of) {
-      for (size_t index : analysis::ResampleIndices(rng, rows.size())) draw.push_back(rows[index]);
-    }
-  }
-  analysis::ProbeOptions probe;
-  probe.folds = settings.probe_folds;
-  probe.seed = settings.seed;
-  std::vector<int64_t> layers;
-  std::vector<std::vector<double>> peak_values(draws.size());  // [resample][curve point]
-  std::vector<std::vector<double>> cosines(draws.size());
+  analysis::PeakBootstrapInput input;
   for (const CurvePoint& point : mm.curve) {
-    layers.push_back(point.layer);
-    const analysis::Matrix all = activations.Layer(point.layer);
-    analysis::Matrix sample;
-    sample.cols = all.cols;
-    sample.rows = labels.size();
-    sample.data.resize(sample.rows * sample.cols);
-    for (size_t b = 0; b < draws.size(); ++b) {
-      for (size_t i = 0; i < draws[b].size(); ++i) {
-        std::copy_n(all.Row(draws[b][i]), all.cols, sample.Row(i));
-      }
-      const analysis::Matrix means = analysis::ClassMeans(sample.View(), labels, num_classes);
-      const double mean_cosine = analysis::MeanCosine(means);
-      cosines[b].push_back(mean_cosine);
-      double peak_value = kNaN;
-      if (point.layer >= 1) {
-        if (options.peak_metric == "probe_accuracy") {
-          peak_value = analysis::ProbeAccuracy(sample.View(), labels, num_classes, probe);
-        } else if (options.peak_metric == "fisher_ratio") {
-          peak_value = analysis::FisherRatio(sample.View(), labels, num_classes);
-        } else {
-          peak_value = mean_cosine;
-        }
-      }
-      peak_values[b].push_back(peak_value);
+    input.layers.push_back(point.layer);
+    input.depths.push_back(point.relative_depth);
+  }
+  input.labels = activations.labels();
+  input.groups = activations.groups();
+  input.num_classes = static_cast<int>(settings.emotions.size());
+  input.layer = [&](size_t index) { return activations.Layer(input.layers[index]); };
+  analysis::PeakBootstrapOptions boot;
+  boot.peak_metric = peak_metric;
+  boot.resamples = options.resamples;
+  boot.seed = options.bootstrap_seed;
+  boot.probe.folds = settings.probe_folds;
+  boot.probe.seed = settings.seed;
+  boot.permutations = options.bootstrap_permutations;
+  return analysis::BootstrapPeak(input, boot);
+}
+
+// emotion_separation of both methods of one model at their peak layers, each from the same number
+// of samples per emotion (analysis/equal_counts.h), appending what was used to *equal_counts. Falls
+// back to the stored (unequal-count) values, with a note, when the per-sample activations or the
+// metrics settings are missing.
+std::pair<std::map<std::string, double>, std::map<std::string, double>> EqualCountSeparations(
+    Database& db, const CampaignInfo& campaign, const ModelInfo& model, const ModelMethod& generation,
+    const ModelMethod& comprehension, uint64_t seed, Json* equal_counts, Json* notes) {
+  const std::optional<MetricsSettings> gen_settings = LoadMetricsSettings(db, campaign, model.id, "generation");
+  const std::optional<MetricsSettings> comp_settings = LoadMetricsSettings(db, campaign, model.id, "comprehension");
+  auto stored = [&](const std::string& why) {
+    notes->push_back(fmt::format("method comparison of {}: stored emotion_separation used, sample counts may "
+                                 "differ ({})", model.name, why));
+    return std::make_pair(LoadSeparation(db, campaign, model.id, "generation", generation.peak_layer),
+                          LoadSeparation(db, campaign, model.id, "comprehension", comprehension.peak_layer));
+  };
+  if (!gen_settings || !comp_settings) return stored("no metrics task settings");
+  std::vector<std::string> common;
+  for (const std::string& emotion : gen_settings->emotions) {
+    if (std::find(comp_settings->emotions.begin(), comp_settings->emotions.end(), emotion) !=
+        comp_settings->emotions.end()) {
+      common.push_back(emotion);
     }
   }
-  std::vector<double> depths;
-  for (const CurvePoint& point : mm.curve) depths.push_back(point.relative_depth);
-  for (size_t b = 0; b < draws.size(); ++b) {
-    const int64_t peak = PeakIndex(layers, peak_values[b], options.peak_metric);
-    out.peak_depths.push_back(peak < 0 ? kNaN : depths[static_cast<size_t>(peak)]);
-    const analysis::UFit fit = analysis::FitU(depths, cosines[b]);
-    out.r0.push_back(fit.r0);
-    out.a.push_back(fit.a);
+  if (common.size() < 2) return stored("fewer than two emotions in common");
+  const SampleActivations gen(db, campaign, model.id, "generation", common);
+  const SampleActivations comp(db, campaign, model.id, "comprehension", common);
+  if (gen.labels().empty() || comp.labels().empty()) return stored("no stored per-sample activations");
+  analysis::EqualCountSeparation result;
+  try {
+    const analysis::Matrix gen_rows = gen.Layer(generation.peak_layer);
+    const analysis::Matrix comp_rows = comp.Layer(comprehension.peak_layer);
+    result = analysis::EqualCountEmotionSeparation(gen_rows.View(), gen.labels(), comp_rows.View(), comp.labels(),
+                                                   static_cast<int>(common.size()), seed);
+  } catch (const Error& error) {
+    return stored(error.what());
   }
-  return out;
+  std::map<std::string, double> gen_out;
+  std::map<std::string, double> comp_out;
+  for (size_t e = 0; e < common.size(); ++e) {
+    gen_out[common[e]] = result.separation_a[e];
+    comp_out[common[e]] = result.separation_b[e];
+    equal_counts->push_back({{"model", model.name}, {"emotion", common[e]},
+                             {"generation_samples", static_cast<int64_t>(result.rows_a[e])},
+                             {"comprehension_samples", static_cast<int64_t>(result.rows_b[e])},
+                             {"used", static_cast<int64_t>(result.used[e])}});
+  }
+  return {gen_out, comp_out};
 }
 
 Json Strings(Database& db, const std::string& sql, int64_t campaign_id) {
@@ -184,7 +155,8 @@ Json ViewRows(Database& db, const std::string& sql, const std::string& campaign)
 }
 
 Json Manifest(Database& db, const CampaignInfo& campaign, const std::vector<ModelInfo>& models,
-              const StudyOptions& options) {
+              const StudyOptions& options, const std::string& peak_metric, const std::string& peak_metric_source,
+              const Json& equal_counts) {
   Json manifest = Json::object();
   manifest["campaign"] = {{"name", campaign.name}, {"spec_hash", campaign.spec_hash}};
   Json model_rows = Json::array();
@@ -207,17 +179,24 @@ Json Manifest(Database& db, const CampaignInfo& campaign, const std::vector<Mode
   manifest["dtypes"] = Strings(db, "SELECT DISTINCT r.dtype " + runs + "ORDER BY 1", campaign.id);
   manifest["seeds"] = {{"bootstrap", options.bootstrap_seed},
                        {"tasks", Strings(db, "SELECT DISTINCT r.seed " + runs + "ORDER BY 1", campaign.id)}};
-  manifest["parameters"] = {{"peak_metric", options.peak_metric},
+  manifest["parameters"] = {{"peak_metric", peak_metric},
+                            {"peak_metric_source", peak_metric_source},
                             {"peak_layers", "1..L (ties to the shallower layer)"},
                             {"u_fit_metric", "mean_cosine"},
                             {"u_fit_layers", "0..L"},
                             {"resamples", options.resamples},
-                            {"resampling", "stimuli with replacement within each emotion"},
+                            {"resampling", "source groups (stimuli; generation prompts with their continuations) with "
+                                           "replacement within each emotion; copies of a source share a probe fold"},
+                            {"bootstrap_permutations", options.bootstrap_permutations},
                             {"level", options.level},
                             {"null_depth", options.null_depth},
                             {"invariance_test", "one-sample t-test of the models' r* against null_depth"},
                             {"similarity", "Spearman of upper triangles of 1 - cos(v_e, v_e') at each model's peak layer"},
-                            {"method_comparison", "generation vs comprehension, emotion_separation at each method's peak layer"}};
+                            {"method_comparison", "generation vs comprehension, emotion_separation at each method's peak "
+                                                  "layer from equal sample counts per emotion"},
+                            {"wilcoxon_exact_max_n", analysis::defaults::kWilcoxonExactMaxN},
+                            {"equal_count_seed", options.bootstrap_seed}};
+  manifest["equal_counts"] = equal_counts;
   manifest["schema_version"] = db.UserVersion();
   Statement tasks = db.Prepare(
       "SELECT kind, COUNT(*), SUM(state = 'done') FROM tasks t JOIN campaign_tasks ct ON ct.task_id = t.id "
@@ -232,16 +211,25 @@ Json Manifest(Database& db, const CampaignInfo& campaign, const std::vector<Mode
 }  // namespace
 
 nlohmann::ordered_json BuildStudyReport(Database& db, const StudyOptions& options) {
-  static const std::set<std::string> kPeakMetrics = {"probe_accuracy", "fisher_ratio", "mean_cosine"};
-  if (!kPeakMetrics.count(options.peak_metric)) {
-    Fail("peak metric '{}' is not probe_accuracy, fisher_ratio or mean_cosine", options.peak_metric);
-  }
+  if (options.peak_metric) analysis::RequirePeakMetric(*options.peak_metric, "option --peak-metric");
+  if (options.bootstrap_permutations < 1) Fail("bootstrap permutations must be 1 or more, got {}", options.bootstrap_permutations);
   if (options.resamples < 0) Fail("resamples must be 0 or more, got {}", options.resamples);
   if (!(options.level > 0 && options.level < 1)) Fail("level must be in (0, 1), got {}", options.level);
 
   const CampaignInfo campaign = LoadCampaign(db, options.campaign);
   const std::vector<ModelInfo> models = LoadModels(db, campaign);
   Json notes = Json::array();
+  // The peak metric: the option, else the campaign's (science.metrics.peak_metric), else the default.
+  std::string peak_metric = analysis::defaults::kPeakMetric;
+  std::string peak_metric_source = "default";
+  if (options.peak_metric) {
+    peak_metric = *options.peak_metric;
+    peak_metric_source = "option";
+  } else if (const std::optional<std::string> chosen = LoadCampaignPeakMetric(db, campaign)) {
+    analysis::RequirePeakMetric(*chosen, db.path() + ": the campaign's peak_metric");
+    peak_metric = *chosen;
+    peak_metric_source = "campaign";
+  }
   std::vector<ModelMethod> all;
   for (const ModelInfo& model : models) {
     for (const std::string& method : LoadMethods(db, campaign, model.id)) {
@@ -253,6 +241,15 @@ nlohmann::ordered_json BuildStudyReport(Database& db, const StudyOptions& option
     }
   }
   if (all.empty()) notes.push_back("no layer metrics: the campaign has no finished metrics tasks");
+  for (const ModelMethod& mm : all) {
+    bool has_null = false;
+    for (const CurvePoint& point : mm.curve) has_null = has_null || std::isfinite(point.metrics.at("null_mean_cosine"));
+    if (!has_null) {
+      notes.push_back(fmt::format("{} / {}: no permutation null stored (metrics computed before it existed): "
+                                  "separation_gap there is anisotropy - mean_cosine, not null_mean_cosine - mean_cosine",
+                                  mm.model->name, mm.method));
+    }
+  }
 
   // Localization curve and peak depth, U-fit.
   Json localization = Json::array();
@@ -269,51 +266,67 @@ nlohmann::ordered_json BuildStudyReport(Database& db, const StudyOptions& option
       for (const std::string& name : CurveMetricNames()) row[name] = Num(point.metrics.at(name));
       localization.push_back(std::move(row));
       layers.push_back(point.layer);
-      peak_values.push_back(point.metrics.at(options.peak_metric));
+      peak_values.push_back(point.metrics.at(peak_metric));
       const double cosine = point.metrics.at("mean_cosine");
       if (std::isfinite(cosine) && std::isfinite(point.relative_depth)) {
         fit_r.push_back(point.relative_depth);
         fit_y.push_back(cosine);
       }
     }
-    const int64_t peak = PeakIndex(layers, peak_values, options.peak_metric);
-    if (peak >= 0) {
-      mm.peak_layer = layers[static_cast<size_t>(peak)];
-      mm.peak_depth = mm.curve[static_cast<size_t>(peak)].relative_depth;
+    const std::optional<size_t> peak = analysis::PeakIndex(peak_metric, layers, peak_values);
+    if (peak) {
+      mm.peak_layer = layers[*peak];
+      mm.peak_depth = mm.curve[*peak].relative_depth;
     }
     const analysis::UFit fit = fit_r.size() >= 3 ? analysis::FitU(fit_r, fit_y) : analysis::UFit{kNaN, kNaN, kNaN, kNaN};
 
-    BootstrapResult boot;
+    analysis::PeakBootstrapResult boot;
     std::string skipped;
     const std::optional<MetricsSettings> settings = LoadMetricsSettings(db, campaign, mm.model->id, mm.method);
     if (options.resamples == 0) {
       skipped = "resamples = 0";
     } else if (!settings) {
       skipped = "no metrics task settings";
-    } else if (peak >= 0) {
-      boot = Bootstrap(db, campaign, mm, *settings, options, &skipped);
+    } else if (peak) {
+      boot = Bootstrap(db, campaign, mm, *settings, options, peak_metric, &skipped);
     } else {
       skipped = "no peak";
     }
     if (!skipped.empty()) notes.push_back(fmt::format("bootstrap of {} / {} skipped: {}", mm.model->name, mm.method, skipped));
-    const Interval depth_ci = Percentile(boot.peak_depths, options.level);
-    const Interval r0_ci = Percentile(boot.r0, options.level);
-    const Interval a_ci = Percentile(boot.a, options.level);
+    const analysis::PercentileSummary depth_ci = analysis::PercentileOfFinite(boot.peak_depths, options.level);
+    const analysis::PercentileSummary r0_ci = analysis::PercentileOfFinite(boot.r0, options.level);
+    const analysis::PercentileSummary a_ci = analysis::PercentileOfFinite(boot.a, options.level);
+    if (boot.failed > 0) {
+      notes.push_back(fmt::format("bootstrap of {} / {}: {} of {} replicates had no computable peak (counted, "
+                                  "left out of the interval)", mm.model->name, mm.method, boot.failed,
+                                  boot.peak_depths.size()));
+    }
+    const bool inverted = std::isfinite(fit.a) && fit.a <= 0;
+    if (inverted) {
+      notes.push_back(fmt::format("u_fit of {} / {}: a = {:.4g} <= 0, an inverted U: r0 is the depth of LEAST "
+                                  "separation, not a peak", mm.model->name, mm.method, fit.a));
+    }
     peaks.push_back({{"model", mm.model->name}, {"family", mm.model->family}, {"method", mm.method},
-                     {"peak_metric", options.peak_metric}, {"peak_layer", mm.peak_layer >= 0 ? Json(mm.peak_layer) : Json(nullptr)},
+                     {"peak_metric", peak_metric}, {"peak_layer", mm.peak_layer >= 0 ? Json(mm.peak_layer) : Json(nullptr)},
                      {"layers", mm.model->layers},
                      {"peak_relative_depth", Num(mm.peak_depth)},
-                     {"peak_value", peak >= 0 ? Num(peak_values[static_cast<size_t>(peak)]) : Json(nullptr)},
+                     {"peak_value", peak ? Num(peak_values[*peak]) : Json(nullptr)},
                      {"ci_lower", Num(depth_ci.lower)}, {"ci_upper", Num(depth_ci.upper)},
                      {"resamples", static_cast<int64_t>(boot.peak_depths.size())},
-                     {"valid_resamples", static_cast<int64_t>(depth_ci.valid)}});
+                     {"valid_resamples", static_cast<int64_t>(depth_ci.finite)},
+                     {"failed_resamples", static_cast<int64_t>(boot.failed)}});
     ufits.push_back({{"model", mm.model->name}, {"family", mm.model->family}, {"method", mm.method},
                      {"metric", "mean_cosine"}, {"points", static_cast<int64_t>(fit_r.size())},
                      {"r0", Num(fit.r0)}, {"a", Num(fit.a)}, {"c", Num(fit.c)}, {"r_squared", Num(fit.r_squared)},
                      {"u_shaped", std::isfinite(fit.a) ? Json(fit.a > 0) : Json(nullptr)},
+                     {"shape", !std::isfinite(fit.a) ? Json(nullptr) : Json(inverted ? "inverted_u" : "u")},
+                     {"r0_is", !std::isfinite(fit.a) ? Json(nullptr)
+                               : Json(inverted ? "least separated depth (maximum of mean_cosine); not a peak"
+                                               : "most separated depth (minimum of mean_cosine)")},
                      {"r0_ci_lower", Num(r0_ci.lower)}, {"r0_ci_upper", Num(r0_ci.upper)},
                      {"a_ci_lower", Num(a_ci.lower)}, {"a_ci_upper", Num(a_ci.upper)},
-                     {"valid_resamples", static_cast<int64_t>(r0_ci.valid)}});
+                     {"valid_resamples", static_cast<int64_t>(r0_ci.finite)},
+                     {"inverted_resamples", static_cast<int64_t>(boot.inverted)}});
   }
 
   // Architecture invariance, per method.
@@ -396,6 +409,7 @@ nlohmann::ordered_json BuildStudyReport(Database& db, const StudyOptions& option
   // Method comparison: generation (x) vs comprehension (y), one pair per (model, emotion).
   Json comparison = Json::array();
   Json pairs = Json::array();
+  Json equal_counts = Json::array();
   {
     std::vector<double> x;
     std::vector<double> y;
@@ -408,8 +422,8 @@ nlohmann::ordered_json BuildStudyReport(Database& db, const StudyOptions& option
         if (mm.method == "comprehension") comprehension = &mm;
       }
       if (!generation || !comprehension) continue;
-      const auto gen = LoadSeparation(db, campaign, model.id, "generation", generation->peak_layer);
-      const auto comp = LoadSeparation(db, campaign, model.id, "comprehension", comprehension->peak_layer);
+      const auto [gen, comp] = EqualCountSeparations(db, campaign, model, *generation, *comprehension,
+                                                     options.bootstrap_seed, &equal_counts, &notes);
       for (const auto& [emotion, value] : gen) {
         auto other = comp.find(emotion);
         if (other == comp.end() || !std::isfinite(value) || !std::isfinite(other->second)) continue;
@@ -431,11 +445,15 @@ nlohmann::ordered_json BuildStudyReport(Database& db, const StudyOptions& option
       auto method_name = [](analysis::TestMethod method) {
         return method == analysis::TestMethod::kExact ? "exact" : method == analysis::TestMethod::kAsymptotic ? "asymptotic" : "n/a";
       };
+      const double cohen_d = analysis::CohenD(x, y);
+      if (std::isnan(cohen_d)) {
+        notes.push_back("Cohen's d undefined: the pooled variance of emotion_separation is zero (both samples constant)");
+      }
       comparison.push_back({{"metric", "emotion_separation"}, {"x", "generation"}, {"y", "comprehension"},
                             {"pairs", static_cast<int64_t>(x.size())}, {"mean_x", Num(analysis::Mean(x))},
                             {"mean_y", Num(analysis::Mean(y))}, {"mann_whitney_u", Num(mwu.u1)},
                             {"mann_whitney_p", Num(mwu.p_value)}, {"mann_whitney_method", method_name(mwu.method)},
-                            {"cohen_d", Num(analysis::CohenD(x, y))}, {"wilcoxon_statistic", Num(wilcoxon.statistic)},
+                            {"cohen_d", Num(cohen_d)}, {"wilcoxon_statistic", Num(wilcoxon.statistic)},
                             {"wilcoxon_p", Num(wilcoxon.p_value)}, {"wilcoxon_method", method_name(wilcoxon.method)}});
     } else {
       notes.push_back("method comparison needs generation and comprehension metrics of at least two (model, emotion) pairs");
@@ -477,7 +495,7 @@ nlohmann::ordered_json BuildStudyReport(Database& db, const StudyOptions& option
   Json report = Json::object();
   report["report"] = "emoscope analyze";
   report["format_version"] = 1;
-  report["manifest"] = Manifest(db, campaign, models, options);
+  report["manifest"] = Manifest(db, campaign, models, options, peak_metric, peak_metric_source, equal_counts);
   Json sections = Json::object();
   sections["localization"] = localization;
   sections["peak_depth"] = peaks;

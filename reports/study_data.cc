@@ -42,16 +42,20 @@ constexpr const char* kCampaignTaskJoin =
 }  // namespace
 
 const std::vector<std::string>& CurveMetricNames() {
-  static const std::vector<std::string> names = {"mean_cosine", "anisotropy", "separation_gap", "fisher_ratio",
-                                                 "probe_accuracy", "chance", "neutral_norm"};
+  static const std::vector<std::string> names = {"mean_cosine",      "anisotropy",   "separation_gap",
+                                                 "fisher_ratio",     "probe_accuracy", "chance",
+                                                 "neutral_norm",     "null_mean_cosine", "separation_z",
+                                                 "permutation_p"};
   return names;
 }
 
 void EnsureAnalysisViews(Database& db) {
-  constexpr int kViewsVersion = 3;
-  if (db.UserVersion() >= kViewsVersion) return;
+  constexpr int kFirstViewsVersion = 3;  // Migrations 3 and 4 are views only.
+  constexpr int kLastViewsVersion = 4;
+  const int version = db.UserVersion();
   for (const Migration& migration : Migrations()) {
-    if (migration.version != kViewsVersion) continue;
+    if (migration.version < kFirstViewsVersion || migration.version > kLastViewsVersion) continue;
+    if (migration.version <= version) continue;
     std::string sql = migration.sql;
     const std::string from = "CREATE VIEW ";
     for (size_t at = sql.find(from); at != std::string::npos; at = sql.find(from, at)) {
@@ -116,12 +120,16 @@ std::vector<std::string> LoadMethods(Database& db, const CampaignInfo& campaign,
 std::vector<CurvePoint> LoadCurve(Database& db, const CampaignInfo& campaign, int64_t model_id,
                                   const std::string& method) {
   std::string columns;
-  for (const std::string& name : CurveMetricNames()) columns += ", " + name;
+  for (const std::string& name : CurveMetricNames()) {
+    const bool from_null = name == "null_mean_cosine" || name == "separation_z" || name == "permutation_p";
+    columns += (from_null ? ", sn." : ", lc.") + name;
+  }
   // Two metrics tasks of the same layer (a campaign submitted with different settings) would give
   // two rows; the first task's wins.
   Statement statement = db.Prepare(fmt::format(
-      "SELECT layer, relative_depth{} FROM localization_curve WHERE campaign = ?1 AND model_id = ?2 AND method = ?3 "
-      "ORDER BY layer, task_id",
+      "SELECT lc.layer, lc.relative_depth{} FROM localization_curve lc LEFT JOIN separation_null sn "
+      "ON sn.campaign = lc.campaign AND sn.task_id = lc.task_id AND sn.method = lc.method AND sn.layer = lc.layer "
+      "WHERE lc.campaign = ?1 AND lc.model_id = ?2 AND lc.method = ?3 ORDER BY lc.layer, lc.task_id",
       columns));
   statement.Bind(1, campaign.name).Bind(2, model_id).Bind(3, method);
   std::vector<CurvePoint> curve;
@@ -188,6 +196,22 @@ std::optional<MetricsSettings> LoadMetricsSettings(Database& db, const CampaignI
   return settings;
 }
 
+std::optional<std::string> LoadCampaignPeakMetric(Database& db, const CampaignInfo& campaign) {
+  Statement statement = db.Prepare(std::string("SELECT DISTINCT json_extract(t.params, '$.peak_metric') FROM tasks t ") +
+                                   kCampaignTaskJoin +
+                                   "WHERE t.kind IN ('metrics', 'steer') AND json_extract(t.params, '$.peak_metric') "
+                                   "IS NOT NULL ORDER BY 1");
+  statement.Bind(1, campaign.id);
+  std::vector<std::string> found;
+  while (statement.Step()) found.push_back(statement.ColumnText(0));
+  if (found.empty()) return std::nullopt;
+  if (found.size() > 1) {
+    Fail("{}: campaign '{}' has tasks with different peak_metric values ({}, ...); choose one with --peak-metric",
+         db.path(), campaign.name, found.front());
+  }
+  return found.front();
+}
+
 SampleActivations::SampleActivations(Database& db, const CampaignInfo& campaign, int64_t model_id,
                                      const std::string& method, const std::vector<std::string>& emotions)
     : db_(db) {
@@ -196,9 +220,11 @@ SampleActivations::SampleActivations(Database& db, const CampaignInfo& campaign,
                                "AND json_extract(t.params, '$.method') = ?3 ORDER BY t.id");
   tasks.Bind(1, campaign.id).Bind(2, model_id).Bind(3, method);
   while (tasks.Step()) sources_.push_back({tasks.ColumnInt(0), {}});
+  std::map<std::string, int64_t> group_ids;  // source group name -> id, in order of first row
   for (Source& source : sources_) {
     Statement samples = db.Prepare(
-        "SELECT sample_index, emotion, readout_tokens FROM samples WHERE task_id = ?1 ORDER BY sample_index");
+        "SELECT sample_index, emotion, readout_tokens, stimulus_id, method FROM samples WHERE task_id = ?1 "
+        "ORDER BY sample_index");
     samples.Bind(1, source.task_id);
     while (samples.Step()) {
       if (samples.ColumnInt(2) == 0) continue;  // nothing was read: the blob row holds zeros
@@ -207,6 +233,8 @@ SampleActivations::SampleActivations(Database& db, const CampaignInfo& campaign,
       if (found == emotions.end()) continue;
       source.kept_rows.push_back(samples.ColumnInt(0));
       labels_.push_back(static_cast<int>(found - emotions.begin()));
+      const std::string group = emotion + '\x1f' + analysis::SampleSource(samples.ColumnText(4), samples.ColumnText(3));
+      groups_.push_back(group_ids.emplace(group, static_cast<int64_t>(group_ids.size())).first->second);
     }
   }
 }

@@ -1,6 +1,7 @@
 // Reading one campaign's results from a (read-only) campaign database for the study report:
 // models, the localization curve, per-emotion separation, emotion vectors, and per-sample
-// activations for the bootstrap. Rows come through the views of schema/migrations/0003_views.sql,
+// activations for the bootstrap. Rows come through the views of schema/migrations/0003_views.sql
+// and 0004_peak_rule_views.sql,
 // so the report and a user's SQL read the same numbers.
 //
 // Threading: one Database per thread (as schema/database.h). Errors: an unknown campaign, a blob
@@ -53,12 +54,13 @@ struct MetricsSettings {
   uint64_t seed = 0;
 };
 
-// The scalar metric columns of the localization_curve view, in output order.
+// The scalar metric columns of the localization curve in output order: the localization_curve
+// view's, then the separation_null view's (null_mean_cosine, separation_z, permutation_p).
 const std::vector<std::string>& CurveMetricNames();
 
-// Makes the analysis views of migration 3 available on a database migrated only to version 2:
-// they are created as TEMP views on this connection (allowed on a read-only one), so an older
-// database is analysed without being written to. A no-op at version 3 and later.
+// Makes the analysis views of migrations 3 and 4 available on a database migrated to an earlier
+// version: the missing ones are created as TEMP views on this connection (allowed on a read-only
+// one), so an older database is analysed without being written to. A no-op at version 4 and later.
 void EnsureAnalysisViews(Database& db);
 
 // The campaign by name; with no name, the database's only campaign (Error listing them when
@@ -88,6 +90,10 @@ std::map<std::string, std::vector<double>> LoadEmotionVectors(Database& db, cons
 std::optional<MetricsSettings> LoadMetricsSettings(Database& db, const CampaignInfo& campaign, int64_t model_id,
                                                    const std::string& method);
 
+// The campaign's peak metric: the distinct peak_metric of its metrics and steer tasks' params;
+// nullopt when none states one. Error naming the database when they disagree.
+std::optional<std::string> LoadCampaignPeakMetric(Database& db, const CampaignInfo& campaign);
+
 // Per-sample activations of one (model, method) at every hook point, from the campaign's finished
 // extract tasks. Rows with readout_tokens 0 and emotions outside `emotions` are left out; labels
 // index `emotions`. Read one layer at a time (a layer of a 4096-wide model with 1000 samples is
@@ -97,6 +103,9 @@ class SampleActivations {
   SampleActivations(Database& db, const CampaignInfo& campaign, int64_t model_id, const std::string& method,
                     const std::vector<std::string>& emotions);
   const std::vector<int>& labels() const { return labels_; }
+  // Source group of each row (analysis::SampleSource of its stimulus id): the probe's folds and the
+  // bootstrap keep a group together.
+  const analysis::Groups& groups() const { return groups_; }
   // (rows, dim) of layer `layer`, rows in label order. Error when a task lacks the layer.
   analysis::Matrix Layer(int64_t layer) const;
 
@@ -108,6 +117,7 @@ class SampleActivations {
   Database& db_;
   std::vector<Source> sources_;
   std::vector<int> labels_;
+  analysis::Groups groups_;
 };
 
 }  // namespace emoscope

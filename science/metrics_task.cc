@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "analysis/metrics.h"
 #include "common/error.h"
@@ -19,6 +20,7 @@ using nlohmann::json;
 struct LayerSamples {
   analysis::Matrix emotion_rows;  // (n, d)
   std::vector<int> labels;
+  analysis::Groups groups;        // (n) source of each row: its stimulus, or its generation prompt
   analysis::Matrix neutral_rows;  // (m, d)
   std::vector<double> neutral_norms;
 };
@@ -31,6 +33,7 @@ LayerSamples GatherLayer(const TaskContext& ctx, int64_t layer, const std::strin
     sample_rows[{row.at("task_id").get<int64_t>(), row.at("sample_index").get<int64_t>()}] = &row;
   }
   LayerSamples out;
+  std::map<std::string, int64_t> group_ids;  // source name -> group number, in order of first row
   std::vector<double> emotion_data;
   std::vector<double> neutral_data;
   int64_t dim = -1;
@@ -46,7 +49,8 @@ LayerSamples GatherLayer(const TaskContext& ctx, int64_t layer, const std::strin
     const std::string what = fmt::format("metrics: sample_activations of task {} layer {}", task, layer);
     const std::vector<float> data =
         BlobToFloats(InputBlob(ctx, row.at("data"), what), static_cast<size_t>(rows * d), what);
-    const std::vector<float> norms = BlobToFloats(InputBlob(ctx, row.at("norms"), what), static_cast<size_t>(rows), what);
+    const std::vector<float> norms =
+        BlobToFloats(InputBlob(ctx, row.at("norms"), what), static_cast<size_t>(rows), what);
     for (int64_t i = 0; i < rows; ++i) {
       auto found = sample_rows.find({task, i});
       if (found == sample_rows.end()) throw TaskFailed(fmt::format("{}: no samples row {}", what, i), false);
@@ -63,10 +67,17 @@ LayerSamples GatherLayer(const TaskContext& ctx, int64_t layer, const std::strin
       if (label == static_cast<std::ptrdiff_t>(emotions.size())) continue;  // not in this analysis's set
       emotion_data.insert(emotion_data.end(), values, values + d);
       out.labels.push_back(static_cast<int>(label));
+      // The k-th continuation of prompt P has stimulus id "P#k": its source is P. Without a
+      // stimulus id (inputs that did not select the column) each row is its own source.
+      const std::string source = sample.contains("stimulus_id")
+                                     ? analysis::SampleSource(row_method, sample.at("stimulus_id").get<std::string>())
+                                     : fmt::format("task {} row {}", task, i);
+      out.groups.push_back(group_ids.emplace(emotion + '\x1f' + source, group_ids.size()).first->second);
     }
   }
   if (dim < 0 || out.labels.empty()) {
-    throw TaskFailed(fmt::format("metrics: no {} activations of layer {} among the inputs", method, layer), false);
+    throw TaskFailed(fmt::format("metrics: no {} activations of layer {} among the inputs", method, layer),
+                     false);
   }
   const auto d = static_cast<size_t>(dim);
   out.emotion_rows = {std::move(emotion_data), out.labels.size(), d};
@@ -88,26 +99,38 @@ TaskOutput RunMetrics(TaskContext& ctx) {
   const int64_t layer = params.layer;
   const std::vector<std::string>& emotions = params.emotions;
   const double pc_share = params.neutral_pc_share;
-  analysis::ProbeOptions probe;
+  analysis::LayerMetricsOptions options;
+  analysis::ProbeOptions& probe = options.probe;
   probe.folds = static_cast<int>(params.probe_folds);
   probe.seed = params.seed;
-  if (emotions.size() < 2) throw TaskFailed("metrics: parameter 'emotions' needs at least two emotions", false);
+  options.permutations = static_cast<int>(params.permutations);
+  options.permutation_seed = probe.seed;
+  if (probe.folds < 2) throw TaskFailed("metrics: parameter 'probe_folds' must be at least 2", false);
+  if (options.permutations < 1)
+    throw TaskFailed("metrics: parameter 'permutations' must be at least 1", false);
+  if (emotions.size() < 2)
+    throw TaskFailed("metrics: parameter 'emotions' needs at least two emotions", false);
 
-  const LayerSamples samples = GatherLayer(ctx, layer, method, emotions);
+  LayerSamples samples = GatherLayer(ctx, layer, method, emotions);
+  options.groups = std::move(samples.groups);
   const int num_classes = static_cast<int>(emotions.size());
   std::vector<int> counts(emotions.size(), 0);
   for (int label : samples.labels) ++counts[static_cast<size_t>(label)];
   for (size_t e = 0; e < emotions.size(); ++e) {
-    if (counts[e] == 0) throw TaskFailed(fmt::format("metrics: emotion '{}' has no samples at layer {}", emotions[e], layer), false);
+    if (counts[e] == 0)
+      throw TaskFailed(fmt::format("metrics: emotion '{}' has no samples at layer {}", emotions[e], layer),
+                       false);
   }
   const std::optional<analysis::MatrixView> neutral =
-      samples.neutral_rows.rows > 0 ? std::optional<analysis::MatrixView>(samples.neutral_rows.View()) : std::nullopt;
-  const analysis::Matrix means = analysis::ClassMeans(samples.emotion_rows.View(), samples.labels, num_classes);
+      samples.neutral_rows.rows > 0 ? std::optional<analysis::MatrixView>(samples.neutral_rows.View())
+                                    : std::nullopt;
+  const analysis::Matrix means =
+      analysis::ClassMeans(samples.emotion_rows.View(), samples.labels, num_classes);
   analysis::EmotionVectorOptions vector_options;
   vector_options.neutral_variance_share = neutral ? pc_share : 0.0;
   const analysis::EmotionVectors vectors = analysis::ComputeEmotionVectors(means, neutral, vector_options);
-  const analysis::LayerMetrics metrics =
-      analysis::ComputeLayerMetrics(samples.emotion_rows.View(), samples.labels, num_classes, neutral, probe);
+  const analysis::LayerMetrics metrics = analysis::ComputeLayerMetrics(
+      samples.emotion_rows.View(), samples.labels, num_classes, neutral, options);
   double neutral_norm = std::nan("");
   if (!samples.neutral_norms.empty()) {
     double total = 0;
@@ -120,36 +143,58 @@ TaskOutput RunMetrics(TaskContext& ctx) {
   const size_t d = means.cols;
   for (size_t e = 0; e < emotions.size(); ++e) {
     const std::vector<double> mean(means.Row(e), means.Row(e) + d);
-    rows["activation_means"].push_back({{"layer", layer}, {"emotion", emotions[e]}, {"method", method},
-                                         {"dtype", "float32"}, {"dim", static_cast<int64_t>(d)},
-                                         {"samples", counts[e]}, {"data", out.AddBlob(DoublesToFloatBlob(mean))}});
+    rows["activation_means"].push_back({{"layer", layer},
+                                        {"emotion", emotions[e]},
+                                        {"method", method},
+                                        {"dtype", "float32"},
+                                        {"dim", static_cast<int64_t>(d)},
+                                        {"samples", counts[e]},
+                                        {"data", out.AddBlob(DoublesToFloatBlob(mean))}});
     const std::vector<double> unit(vectors.unit.Row(e), vectors.unit.Row(e) + d);
-    rows["emotion_vectors"].push_back({{"layer", layer}, {"emotion", emotions[e]}, {"method", method},
-                                        {"dim", static_cast<int64_t>(d)}, {"norm", vectors.norms[e]},
-                                        {"removed_components", static_cast<int64_t>(vectors.removed_components)},
-                                        {"removed_share", vectors.removed_share},
-                                        {"data", out.AddBlob(DoublesToFloatBlob(unit))}});
+    rows["emotion_vectors"].push_back(
+        {{"layer", layer},
+         {"emotion", emotions[e]},
+         {"method", method},
+         {"dim", static_cast<int64_t>(d)},
+         {"norm", vectors.norms[e]},
+         {"removed_components", static_cast<int64_t>(vectors.removed_components)},
+         {"removed_share", vectors.removed_share},
+         {"data", out.AddBlob(DoublesToFloatBlob(unit))}});
   }
   auto metric = [&](const char* name, double value, const std::string& emotion = "") {
-    rows["layer_metrics"].push_back({{"layer", layer}, {"method", method}, {"metric", name}, {"emotion", emotion},
+    rows["layer_metrics"].push_back({{"layer", layer},
+                                     {"method", method},
+                                     {"metric", name},
+                                     {"emotion", emotion},
                                      {"value", std::isfinite(value) ? json(value) : json(nullptr)}});
   };
   metric("mean_cosine", metrics.mean_cosine);
   metric("anisotropy", metrics.anisotropy);
-  metric("separation_gap", metrics.separation_gap);
+  metric("null_mean_cosine", metrics.null.null_mean_cosine);
+  metric("separation_z", metrics.null.separation_z);
+  metric("permutation_p", metrics.null.permutation_p);
+  metric("separation_gap", metrics.null.separation_gap);
+  metric("permutations", static_cast<double>(metrics.null.permutations));
   metric("fisher_ratio", metrics.fisher_ratio);
   metric("probe_accuracy", metrics.probe_accuracy);
   metric("chance", 1.0 / num_classes);
   metric("neutral_norm", neutral_norm);
   metric("samples", static_cast<double>(samples.labels.size()));
   metric("neutral_samples", static_cast<double>(samples.neutral_norms.size()));
-  for (size_t e = 0; e < emotions.size(); ++e) metric("emotion_separation", metrics.emotion_separation[e], emotions[e]);
-  const json settings = {{"method", method}, {"layer", layer}, {"emotions", emotions},
-                         {"neutral_pc_share", vector_options.neutral_variance_share},
-                         {"probe_folds", probe.folds}, {"removed_components", vectors.removed_components}};
+  for (size_t e = 0; e < emotions.size(); ++e)
+    metric("emotion_separation", metrics.emotion_separation[e], emotions[e]);
+  const json settings = {
+      {"method", method},
+      {"layer", layer},
+      {"emotions", emotions},
+      {"neutral_pc_share", vector_options.neutral_variance_share},
+      {"probe_folds", probe.folds},
+      {"permutations", options.permutations},
+      {"fold_groups",
+       static_cast<int64_t>(std::set<int64_t>(options.groups.begin(), options.groups.end()).size())},
+      {"removed_components", vectors.removed_components}};
   rows["task_runs"] = json::array({TaskRunRow(ctx, "cpu", "float64", probe.seed, settings, start)});
   return out;
 }
-
 
 }  // namespace emoscope

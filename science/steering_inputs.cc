@@ -1,5 +1,6 @@
 #include "science/steering_inputs.h"
 
+#include "analysis/peak_rule.h"
 #include "common/error.h"
 #include "science/blob.h"
 #include "science/steering_layers.h"
@@ -20,18 +21,7 @@ std::map<int64_t, double> MetricByLayer(const TaskContext& ctx, const std::strin
 }
 
 int64_t PeakLayer(const std::map<int64_t, double>& values, const std::string& metric) {
-  const bool lower_is_better = metric == "mean_cosine";
-  int64_t best = -1;
-  double best_value = 0;
-  for (const auto& [layer, value] : values) {
-    if (layer == 0) continue;
-    const bool better = lower_is_better ? value < best_value : value > best_value;
-    if (best < 0 || better) {
-      best = layer;
-      best_value = value;
-    }
-  }
-  return best;
+  return analysis::PeakLayer(metric, values).value_or(-1);
 }
 
 std::vector<int64_t> ResolveSteeringLayers(const TaskContext& ctx, const char* kind, const LayerSpec& spec,

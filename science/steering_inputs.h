@@ -18,8 +18,8 @@ namespace emoscope {
 std::map<int64_t, double> MetricByLayer(const TaskContext& ctx, const std::string& method,
                                         const std::string& metric);
 
-// The peak layer: the best block 1..L by the metric (mean_cosine: lowest; others: highest), ties
-// to the shallower; -1 when no block has a value. The one place steering applies the peak rule.
+// The peak layer by the one peak rule (analysis/peak_rule.h: the best block 1..L by the metric,
+// ties to the shallower); -1 when no block has a value. Error: not a peak metric.
 int64_t PeakLayer(const std::map<int64_t, double>& values, const std::string& metric);
 
 // The layers a spec names, the peak by `method`'s `peak_metric`.

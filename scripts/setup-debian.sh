@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev
   libyaml-cpp-dev
   zlib1g-dev
+  python3-scipy python3-numpy   # the rank tests' scipy reference check (tests/analysis/scipy_reference.py)
 )
 
 # --browser: also chromium, for the dashboard's browser test (tests/browser/).

@@ -61,7 +61,7 @@ const Emo = (() => {
     return model ? model.name : 'model ' + id;
   }
 
-  const curveMetrics = ['probe_accuracy', 'mean_cosine', 'separation_gap', 'fisher_ratio', 'anisotropy'];
+  const curveMetrics = ['probe_accuracy', 'mean_cosine', 'separation_gap', 'separation_z', 'fisher_ratio', 'anisotropy'];
 
   // The results section: localization curves, peaks, method comparison, steering, samples.
   function renderResults(root, results) {
@@ -93,7 +93,7 @@ const Emo = (() => {
       }));
     }
     if (results.peaks.length) {
-      root.append(el('h3', {}, 'Peak layers (highest value; ties to the shallower layer)'));
+      root.append(el('h3', {}, 'Peak layers (blocks 1..L; highest value, lowest for mean_cosine; ties to the shallower layer)'));
       root.append(table(results.peaks, [[r => modelName(results, r.model_id), 'model'], ['method', 'method'], ['metric', 'metric'],
         ['layer', 'layer', { num: true }], ['depth', 'r*', { num: true }], ['value', 'value', { num: true }]]));
     }

@@ -1,10 +1,10 @@
 // Every expected value here is worked out by hand in the comment next to it.
-#include <catch2/catch.hpp>
+#include "analysis/metrics.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
 
-#include "analysis/metrics.h"
 #include "analysis/random.h"
 #include "common/error.h"
 
@@ -174,13 +174,103 @@ TEST_CASE("metric inputs that do not fit are errors naming the row, label or emo
   CHECK_THROWS_WITH(a::ProbeAccuracy(kAxes.View(), kAxesLabels, 2, {1, 0}), Catch::Contains("2 folds"));
 }
 
-TEST_CASE("layer metrics gather every metric and the separation gap", "[metrics]") {
+TEST_CASE("layer metrics gather every metric and the separation gap against the permutation null",
+          "[metrics]") {
   const a::Matrix neutral = MakeMatrix(2, {1, 0, 0, 1, 1, 1});
   const a::LayerMetrics metrics = a::ComputeLayerMetrics(kAxes.View(), kAxesLabels, 2, neutral.View());
   CHECK(metrics.mean_cosine == 0.0);
   CHECK(metrics.anisotropy == Approx(std::sqrt(2.0) / 3.0));
-  CHECK(metrics.separation_gap == Approx(std::sqrt(2.0) / 3.0));
+  CHECK(metrics.null.permutations == 200);
+  CHECK(metrics.null.separation_gap == metrics.null.null_mean_cosine - metrics.mean_cosine);
   CHECK(metrics.fisher_ratio == Approx(2.0));
   CHECK(metrics.probe_accuracy == 1.0);
   CHECK(std::isnan(a::ComputeLayerMetrics(kAxes.View(), kAxesLabels, 2, std::nullopt).anisotropy));
+}
+
+// The six labellings of kAxes with two rows per emotion form three partitions, each twice:
+// {0,1}{2,3}: means (2,0), (0,2), cos 0; {0,2}{1,3}: (0.5,0.5), (1.5,1.5), cos 1;
+// {0,3}{1,2}: (0.5,1.5), (1.5,0.5), cos 1.5 / 2.5 = 0.6. So the null mean is 1.6 / 3 and
+// P(null <= observed 0) is 1/3.
+TEST_CASE("the permutation null of mean_cosine matches the enumerated null of four rows", "[metrics]") {
+  const a::SeparationNull null = a::MeanCosinePermutationNull(kAxes.View(), kAxesLabels, 2, 3000, 7);
+  CHECK(null.observed_mean_cosine == 0.0);
+  CHECK(null.null_mean_cosine == Approx(1.6 / 3.0).margin(0.02));
+  CHECK(null.permutation_p == Approx(1.0 / 3.0).margin(0.03));
+  CHECK(null.separation_gap == null.null_mean_cosine);
+  CHECK(null.separation_z == Approx(null.separation_gap / null.null_sd));
+  const a::SeparationNull again = a::MeanCosinePermutationNull(kAxes.View(), kAxesLabels, 2, 3000, 7);
+  CHECK(again.null_mean_cosine == null.null_mean_cosine);
+  CHECK(again.permutation_p == null.permutation_p);
+}
+
+TEST_CASE("the permutation null moves a group as one unit", "[metrics]") {
+  // One group per emotion: a permutation can only swap the two groups' labels, which leaves the
+  // pair of class means and so mean_cosine unchanged: null sd 0, z undefined, p = 1.
+  const a::SeparationNull null =
+      a::MeanCosinePermutationNull(kAxes.View(), kAxesLabels, 2, 50, 1, {5, 5, 9, 9});
+  CHECK(null.null_mean_cosine == 0.0);
+  CHECK(null.null_sd == 0.0);
+  CHECK(std::isnan(null.separation_z));
+  CHECK(null.permutation_p == 1.0);
+  CHECK_THROWS_WITH(a::MeanCosinePermutationNull(kAxes.View(), kAxesLabels, 2, 0, 1),
+                    Catch::Contains("1 permutation"));
+  CHECK_THROWS_WITH(a::MeanCosinePermutationNull(kAxes.View(), kAxesLabels, 2, 5, 1, {1, 2, 2, 3}),
+                    Catch::Contains("group 2 holds rows of emotions 0 and 1"));
+}
+
+TEST_CASE("grouped folds put every group in one fold and keep singletons as the ungrouped folds",
+          "[metrics]") {
+  std::vector<int> labels;
+  a::Groups groups;
+  for (int g = 0; g < 12; ++g) {  // 12 groups of 3 rows, emotions 0..2 by group.
+    for (int copy = 0; copy < 3; ++copy) {
+      labels.push_back(g % 3);
+      groups.push_back(100 + g);
+    }
+  }
+  const std::vector<std::size_t> folds = a::GroupedStratifiedFolds(labels, 3, groups, 4, 11);
+  std::vector<int> rows_per_fold(4, 0);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    CHECK(folds[i] == folds[i - i % 3]);  // Rows of one group share its fold.
+    ++rows_per_fold[folds[i]];
+  }
+  CHECK(rows_per_fold == std::vector<int>{9, 9, 9, 9});  // 12 groups dealt round-robin.
+
+  a::Rng rng(3);
+  a::Matrix rows{std::vector<double>(36 * 4), 36, 4};
+  for (double& value : rows.data) value = rng.UniformDouble();
+  a::Groups singletons(36);
+  for (std::size_t i = 0; i < 36; ++i) singletons[i] = static_cast<int64_t>(i);
+  CHECK(a::ProbeAccuracy(rows.View(), labels, 3, {4, 5}, singletons) ==
+        a::ProbeAccuracy(rows.View(), labels, 3, {4, 5}));
+  CHECK_THROWS_WITH(a::GroupedStratifiedFolds(labels, 3, {1, 2}, 4, 0),
+                    Catch::Contains("2 groups for 36 rows"));
+}
+
+TEST_CASE("copies of one stimulus split across folds inflate the probe; grouped folds do not", "[metrics]") {
+  // Pure noise with labels independent of the rows, every row copied three times (a bootstrap
+  // resample's copies): ungrouped folds see a copy of most test rows in training.
+  a::Rng rng(8);
+  std::vector<int> labels;
+  a::Groups groups;
+  std::vector<double> data;
+  for (int s = 0; s < 40; ++s) {
+    std::vector<double> row(6);
+    for (double& value : row) value = rng.UniformDouble() - 0.5;
+    const int label = static_cast<int>(rng.UniformInt(4));
+    for (int copy = 0; copy < 3; ++copy) {
+      data.insert(data.end(), row.begin(), row.end());
+      labels.push_back(label);
+      groups.push_back(s);
+    }
+  }
+  const a::Matrix rows{data, labels.size(), 6};
+  double leaky = 0.0;
+  double grouped = 0.0;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    leaky += a::ProbeAccuracy(rows.View(), labels, 4, {5, seed}) / 20.0;
+    grouped += a::ProbeAccuracy(rows.View(), labels, 4, {5, seed}, groups) / 20.0;
+  }
+  CHECK(leaky > grouped + 0.1);
+  CHECK(grouped < 0.35);  // Chance is 0.25.
 }

@@ -1,11 +1,11 @@
 // Reference values come from scripts/stats_reference.py (scipy 1.10.1), each call with scipy's
 // defaults unless the comment says otherwise.
-#include <catch2/catch.hpp>
+#include "analysis/rank_tests.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
 
-#include "analysis/rank_tests.h"
 #include "common/error.h"
 
 namespace a = emoscope::analysis;
@@ -13,21 +13,21 @@ namespace a = emoscope::analysis;
 namespace {
 Approx Near(double value) { return Approx(value).epsilon(1e-12); }
 
-const std::vector<double> kLargeX{0.2,  1.8,  0.7,  1.2, -0.1, -1.7, 1.7, 0.3, -0.5, -1.3,
-                                  -1.9, 0.8,  0.1,  1.5, 2.2,  -0.5, -0.1, -0.2, 1.0, 1.4,
-                                  0.1,  0.2,  1.5,  0.2, -0.6, 0.7,  -0.5, 0.8,  1.8, 0.1};
-const std::vector<double> kLargeY{0.1, 0.4, 0.8,  0.6, -0.4, 0.6,  -0.9, -0.4, -0.2, -0.2, 0.5, 0.8, 1.7,
-                                  0.6, 0.0, 0.6,  0.8, -1.6, 0.7,  -0.3, -0.1, 0.4,  1.5,  1.7, 0.3};
-const std::vector<double> kPairedX{
-    0.3,  -1.9, 1.7,  1.7,  -1.2, 0.4,  0.9,  1.6,  -1.0, 0.2, 0.2,  -0.3, 0.2,  1.5,  0.1,
-    -1.9, 1.1,  0.0,  -1.6, -1.7, -1.0, -1.2, -0.2, 0.2,  -0.2, 0.2, -0.2, 0.9,  0.2,  0.1,
-    -1.4, -0.6, 1.5,  0.5,  0.0,  0.7,  -1.3, 2.2,  0.8,  -0.9, 0.1, 0.4,  0.2,  0.2,  -0.3,
-    1.9,  -2.0, -0.7, -0.1, 1.6,  -0.3, 3.2,  -0.3, -1.1, -0.0, -0.1, -0.1, 0.7, 0.1,  -0.4};
-const std::vector<double> kPairedY{
-    0.6,  -1.3, 2.2,  1.6,  -0.4, 1.4,  1.0,  1.5,  -1.0, 0.2,  -0.2, -0.4, 1.0, 0.6,  0.2,
-    -1.8, 0.8,  0.7,  -1.1, -1.7, -0.7, -0.8, -0.4, 0.1,  0.1,  1.0,  1.6,  1.4, 1.1,  -0.1,
-    -1.2, -0.8, 1.6,  0.1,  -0.2, -0.3, -1.1, 2.3,  1.8,  -0.7, 0.5,  0.7,  1.0, -0.2, -0.2,
-    0.9,  -1.1, -1.3, -0.3, 1.2,  -0.3, 3.4,  0.6,  -0.6, 0.9,  0.2,  0.3,  1.7, -0.4, 0.4};
+const std::vector<double> kLargeX{0.2,  1.8, 0.7, 1.2, -0.1, -1.7, 1.7,  0.3,  -0.5, -1.3,
+                                  -1.9, 0.8, 0.1, 1.5, 2.2,  -0.5, -0.1, -0.2, 1.0,  1.4,
+                                  0.1,  0.2, 1.5, 0.2, -0.6, 0.7,  -0.5, 0.8,  1.8,  0.1};
+const std::vector<double> kLargeY{0.1, 0.4, 0.8, 0.6, -0.4, 0.6, -0.9, -0.4, -0.2, -0.2, 0.5, 0.8, 1.7,
+                                  0.6, 0.0, 0.6, 0.8, -1.6, 0.7, -0.3, -0.1, 0.4,  1.5,  1.7, 0.3};
+const std::vector<double> kPairedX{0.3,  -1.9, 1.7,  1.7,  -1.2, 0.4,  0.9,  1.6,  -1.0, 0.2,  0.2,  -0.3,
+                                   0.2,  1.5,  0.1,  -1.9, 1.1,  0.0,  -1.6, -1.7, -1.0, -1.2, -0.2, 0.2,
+                                   -0.2, 0.2,  -0.2, 0.9,  0.2,  0.1,  -1.4, -0.6, 1.5,  0.5,  0.0,  0.7,
+                                   -1.3, 2.2,  0.8,  -0.9, 0.1,  0.4,  0.2,  0.2,  -0.3, 1.9,  -2.0, -0.7,
+                                   -0.1, 1.6,  -0.3, 3.2,  -0.3, -1.1, -0.0, -0.1, -0.1, 0.7,  0.1,  -0.4};
+const std::vector<double> kPairedY{0.6,  -1.3, 2.2,  1.6,  -0.4, 1.4,  1.0,  1.5,  -1.0, 0.2,  -0.2, -0.4,
+                                   1.0,  0.6,  0.2,  -1.8, 0.8,  0.7,  -1.1, -1.7, -0.7, -0.8, -0.4, 0.1,
+                                   0.1,  1.0,  1.6,  1.4,  1.1,  -0.1, -1.2, -0.8, 1.6,  0.1,  -0.2, -0.3,
+                                   -1.1, 2.3,  1.8,  -0.7, 0.5,  0.7,  1.0,  -0.2, -0.2, 0.9,  -1.1, -1.3,
+                                   -0.3, 1.2,  -0.3, 3.4,  0.6,  -0.6, 0.9,  0.2,  0.3,  1.7,  -0.4, 0.4};
 }  // namespace
 
 TEST_CASE("mann-whitney u on small samples without ties uses the exact distribution", "[rank_tests]") {
@@ -42,8 +42,8 @@ TEST_CASE("mann-whitney u on small samples without ties uses the exact distribut
   CHECK(lopsided.u1 == 18.0);
   CHECK(lopsided.p_value == Near(0.3094297007340485));
 
-  const a::MannWhitneyResult eight = a::MannWhitneyU({1.5, 2.5, 7.5, 8.5, 9.5, 13.5, 15.5, 19.5},
-                                                     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
+  const a::MannWhitneyResult eight =
+      a::MannWhitneyU({1.5, 2.5, 7.5, 8.5, 9.5, 13.5, 15.5, 19.5}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
   CHECK(eight.u1 == 68.0);
   CHECK(eight.p_value == Near(0.13493688973565135));
   CHECK(eight.method == a::TestMethod::kExact);
@@ -89,24 +89,41 @@ TEST_CASE("wilcoxon on small samples without ties or zeros uses the exact distri
   CHECK(result.method == a::TestMethod::kExact);
 }
 
-TEST_CASE("wilcoxon drops zero differences and then uses the normal approximation", "[rank_tests]") {
+TEST_CASE("wilcoxon drops zero differences and uses the exact conditional null of tied midranks",
+          "[rank_tests]") {
+  // Reference: enumeration of all 2^11 sign assignments of the midranks (scipy's permutation route).
   const a::WilcoxonResult result =
       a::Wilcoxon({3, 5, 2, 7, 4, 6, 8, 1, 9, 5, 6, 4}, {2, 5, 4, 3, 4, 1, 2, 3, 1, 2, 7, 6});
   CHECK(result.statistic == 13.5);
-  CHECK(result.p_value == Near(0.15223886456595578));
-  CHECK(result.method == a::TestMethod::kAsymptotic);
+  CHECK(result.p_value == Near(0.166015625));  // 340 / 2048
+  CHECK(result.method == a::TestMethod::kExact);
 }
 
-TEST_CASE("wilcoxon with tied differences uses the tie-corrected normal approximation", "[rank_tests]") {
-  // scipy 1.10's method='approx'; its 'auto' would use the exact table on a truncated statistic.
+TEST_CASE("wilcoxon of four equal shifts has the exact p of 0.125, not the normal 0.046", "[rank_tests]") {
+  const a::WilcoxonResult result = a::Wilcoxon({1, 1, 1, 1}, {0, 0, 0, 0});
+  CHECK(result.statistic == 0.0);
+  CHECK(result.p_value == Near(0.125));  // 2 * P(all four signs positive) = 2 / 16
+  CHECK(result.method == a::TestMethod::kExact);
+  const a::WilcoxonResult normal = a::Wilcoxon({1, 1, 1, 1}, {0, 0, 0, 0}, a::TestMethod::kAsymptotic);
+  CHECK(normal.p_value == Approx(0.0455).margin(1e-3));
+}
+
+TEST_CASE(
+    "wilcoxon with tied differences uses the exact null up to 50 pairs and the tie-corrected "
+    "normal approximation beyond",
+    "[rank_tests]") {
   const std::vector<double> zeros(8, 0.0);
   const a::WilcoxonResult small = a::Wilcoxon({1, 2, -1, 3, 2, -2, 4, 1}, zeros);
   CHECK(small.statistic == 7.0);
-  CHECK(small.p_value == Near(0.11979493042591832));
-  CHECK(small.method == a::TestMethod::kAsymptotic);
-  const a::WilcoxonResult large = a::Wilcoxon(kPairedX, kPairedY);
+  CHECK(small.p_value == Near(0.1640625));  // 42 / 256 by enumeration
+  CHECK(small.method == a::TestMethod::kExact);
+  const a::WilcoxonResult forced = a::Wilcoxon({1, 2, -1, 3, 2, -2, 4, 1}, zeros, a::TestMethod::kAsymptotic);
+  CHECK(forced.p_value == Near(0.11979493042591832));               // scipy 1.10, method='approx'
+  const a::WilcoxonResult large = a::Wilcoxon(kPairedX, kPairedY);  // 56 non-zero differences
   CHECK(large.statistic == 477.0);
+  CHECK(large.method == a::TestMethod::kAsymptotic);
   CHECK(large.p_value == Near(0.00881734981219778));
+  CHECK(a::Wilcoxon(kPairedX, kPairedY, a::TestMethod::kExact).p_value == Near(0.0081506913730032));
 }
 
 TEST_CASE("wilcoxon above 50 pairs uses the normal approximation even without ties", "[rank_tests]") {
@@ -128,11 +145,13 @@ TEST_CASE("wilcoxon above 50 pairs uses the normal approximation even without ti
   CHECK(fifty.p_value == Near(0.03996834652842374));
 }
 
-TEST_CASE("wilcoxon rejects all-zero differences, unequal lengths and forced exact with ties",
+TEST_CASE("wilcoxon rejects all-zero differences, unequal lengths and a forced exact test over 400 pairs",
           "[rank_tests]") {
   CHECK_THROWS_WITH(a::Wilcoxon({1, 2}, {1, 2}), Catch::Contains("all 2 differences are zero"));
   CHECK_THROWS_WITH(a::Wilcoxon({1, 2}, {1}), Catch::Contains("x has 2 values but y has 1"));
-  CHECK_THROWS_WITH(a::Wilcoxon({1, 2, 3}, {0, 0, 1}, a::TestMethod::kExact), Catch::Contains("ties"));
+  const std::vector<double> many(401, 1.0);
+  const std::vector<double> none(401, 0.0);
+  CHECK_THROWS_WITH(a::Wilcoxon(many, none, a::TestMethod::kExact), Catch::Contains("up to 400"));
 }
 
 TEST_CASE("mann-whitney u falls back to the approximation when the exact table would take seconds",

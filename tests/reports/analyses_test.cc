@@ -360,7 +360,7 @@ TEST_CASE("bad arguments exit 1 or 2 with a message naming them", "[analyze][exp
       {"analyze --db /no/such/file.db", 1, "/no/such/file.db"},
       {"analyze --db " + db + " --format yaml", 2, "'yaml' is not text, json, csv or markdown"},
       {"analyze --db " + db + " --campaign other", 1, "no campaign named 'other'"},
-      {"analyze --db " + db + " --resamples 0 --peak-metric anisotropy", 1, "peak metric 'anisotropy'"},
+      {"analyze --db " + db + " --resamples 0 --peak-metric anisotropy", 2, "--peak-metric: 'anisotropy' is not"},
       {"verify --db " + db + " --sample 2", 2, "--sample"},
       {"verify --db " + db + " --task 99999", 1, "task 99999 is not a finished task"},
   };

@@ -1,0 +1,76 @@
+#include "analysis/peak_rule.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace emoscope::analysis {
+
+const std::vector<std::string>& PeakMetrics() {
+  static const std::vector<std::string> metrics = {"probe_accuracy", "fisher_ratio", "separation_gap",
+                                                   "separation_z", "mean_cosine"};
+  return metrics;
+}
+
+bool IsPeakMetric(const std::string& metric) {
+  const std::vector<std::string>& metrics = PeakMetrics();
+  return std::find(metrics.begin(), metrics.end(), metric) != metrics.end();
+}
+
+void RequirePeakMetric(const std::string& metric, const std::string& where) {
+  if (IsPeakMetric(metric)) return;
+  std::string allowed;
+  for (const std::string& name : PeakMetrics()) allowed += (allowed.empty() ? "" : ", ") + name;
+  Fail("{}: '{}' is not a peak metric (one of {})", where, metric, allowed);
+}
+
+bool LowerIsBetter(const std::string& metric) {
+  RequirePeakMetric(metric, "peak rule");
+  return metric == "mean_cosine";
+}
+
+std::optional<std::size_t> PeakIndex(const std::string& metric, const std::vector<int64_t>& layers,
+                                     const std::vector<double>& values) {
+  const bool lower = LowerIsBetter(metric);
+  if (layers.size() != values.size()) {
+    Fail("peak rule: {} layers but {} values", layers.size(), values.size());
+  }
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i] < kFirstPeakLayer || !std::isfinite(values[i])) continue;
+    if (!best) {
+      best = i;
+      continue;
+    }
+    const double incumbent = values[*best];
+    const bool better = lower ? values[i] < incumbent : values[i] > incumbent;
+    const bool tie_shallower = values[i] == incumbent && layers[i] < layers[*best];
+    if (better || tie_shallower) best = i;
+  }
+  return best;
+}
+
+std::optional<int64_t> PeakLayer(const std::string& metric, const std::vector<int64_t>& layers,
+                                 const std::vector<double>& values) {
+  const std::optional<std::size_t> index = PeakIndex(metric, layers, values);
+  if (!index) return std::nullopt;
+  return layers[*index];
+}
+
+std::optional<int64_t> PeakLayer(const std::string& metric, const std::map<int64_t, double>& values) {
+  std::vector<int64_t> layers;
+  std::vector<double> numbers;
+  for (const auto& [layer, value] : values) {
+    layers.push_back(layer);
+    numbers.push_back(value);
+  }
+  return PeakLayer(metric, layers, numbers);
+}
+
+std::string PeakOrderSql(const std::string& metric, const std::string& value_column,
+                         const std::string& layer_column) {
+  return value_column + (LowerIsBetter(metric) ? " ASC, " : " DESC, ") + layer_column + " ASC";
+}
+
+}  // namespace emoscope::analysis

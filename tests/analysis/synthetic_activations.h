@@ -1,0 +1,46 @@
+// A seeded generator of synthetic per-layer activations with a known answer, for the known-answer
+// tests: K emotions, `per_class` sources each (a source has `copies` rows sharing a source
+// effect, as the continuations of one generation prompt do), hook points 0..layers.
+//
+// Row i of emotion e at layer l: offset + s_l * c_e + source_noise(i's source) + noise, with the
+// offset a shared direction of norm `offset_norm` (the anisotropy real residual streams have),
+// c_e a Gaussian class direction of norm about 1 (fixed per dataset), s_l = signal * max(0, 1 -
+// falloff * |l - planted_layer|) (0 at every layer when planted_layer < 0: no signal), and the
+// noise terms Gaussian with sd source_sd and noise_sd per coordinate. Labels are independent of
+// the activations when there is no signal.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "analysis/metrics.h"
+#include "analysis/random.h"
+
+namespace emoscope::testing {
+
+struct SyntheticSpec {
+  int classes = 4;
+  int per_class = 12;  // Sources per emotion.
+  int copies = 1;      // Rows per source.
+  int dim = 8;
+  int layers = 6;         // Blocks; hook points 0..layers.
+  int planted_layer = 3;  // < 0: no signal anywhere.
+  double signal = 1.0;
+  double falloff = 0.3;
+  double offset_norm = 2.0;
+  double source_sd = 0.0;
+  double noise_sd = 1.0;
+};
+
+struct SyntheticData {
+  std::vector<analysis::Matrix> layers;  // (layers + 1) matrices of (classes * per_class * copies, dim)
+  std::vector<int> labels;
+  analysis::Groups groups;  // The source of each row.
+};
+
+// A standard normal draw (Box-Muller on two uniforms; deterministic in the Rng).
+double Gaussian(analysis::Rng& rng);
+
+SyntheticData MakeSynthetic(const SyntheticSpec& spec, uint64_t seed);
+
+}  // namespace emoscope::testing
