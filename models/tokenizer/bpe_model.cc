@@ -13,10 +13,18 @@ constexpr uint32_t kDenseCharLimit = 0x10000;
 
 }  // namespace
 
-BpeModel BpeModel::Parse(const nlohmann::json& model, const JsonReader& reader) {
+BpeModel BpeModel::Parse(const nlohmann::json& model, const JsonReader& reader, ModelTables* tables) {
   const std::string field = "model";
   BpeModel bpe;
-  bpe.vocab_ = Vocabulary::Parse(reader.Member(model, field, "vocab"), "model.vocab", reader);
+  std::vector<VocabEntry> vocab_entries;
+  if (tables != nullptr && tables->has_vocab) {
+    vocab_entries = std::move(tables->vocab);
+  } else {
+    const nlohmann::json& vocab = reader.Member(model, field, "vocab");
+    if (!vocab.is_object()) reader.Fail("model.vocab", "expected an object of token: id");
+    vocab_entries = VocabEntriesOf(vocab);
+  }
+  bpe.vocab_ = Vocabulary::FromEntries(std::move(vocab_entries), "model.vocab", reader);
 
   bpe.continuing_subword_prefix_ = reader.OptionalString(model, field, "continuing_subword_prefix", "");
   bpe.end_of_word_suffix_ = reader.OptionalString(model, field, "end_of_word_suffix", "");
@@ -30,30 +38,31 @@ BpeModel BpeModel::Parse(const nlohmann::json& model, const JsonReader& reader) 
       reader.Fail("model.unk_token", "'" + unk->get<std::string>() + "' is not in model.vocab");
   }
 
-  const nlohmann::json& merges = reader.Array(model, field, "merges");
+  std::vector<MergeEntry> merges;
+  if (tables != nullptr && tables->has_merges) {
+    merges = std::move(tables->merges);
+  } else {
+    merges = MergeEntriesOf(reader.Array(model, field, "merges"));
+  }
   bpe.merges_.reserve(merges.size());
   const size_t prefix_length = bpe.continuing_subword_prefix_.size();
   std::string merged;  // reused: the merges are looked up without a copy of their strings
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto merge_field = [&] { return JsonReader::Index("model.merges", rank); };
-    const nlohmann::json& merge = merges[rank];
-    std::string_view left;
-    std::string_view right;
-    if (merge.is_string()) {
+    const MergeEntry& merge = merges[rank];
+    std::string_view left = merge.left;
+    std::string_view right = merge.right;
+    if (merge.kind == MergeEntry::Kind::kLine) {
       // The older layout: "left right", one space.
-      const std::string_view line = merge.get_ref<const std::string&>();
+      const std::string_view line = merge.left;
       const size_t space = line.find(' ');
       if (space == std::string_view::npos || line.find(' ', space + 1) != std::string_view::npos) {
-        reader.Fail(merge_field(),
-                    "expected two tokens separated by one space, got '" + std::string(line) + "'");
+        reader.Fail(merge_field(), "expected two tokens separated by one space, got '" + merge.left + "'");
       }
       left = line.substr(0, space);
       right = line.substr(space + 1);
-    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
-      left = merge[0].get_ref<const std::string&>();
-      right = merge[1].get_ref<const std::string&>();
-    } else {
-      reader.Fail(merge_field(), "expected \"left right\" or [\"left\", \"right\"], got " + merge.dump());
+    } else if (merge.kind == MergeEntry::Kind::kMalformed) {
+      reader.Fail(merge_field(), "expected \"left right\" or [\"left\", \"right\"]");
     }
     const std::optional<int32_t> left_id = bpe.vocab_.Find(left);
     if (!left_id) reader.Fail(merge_field(), "merges unknown token '" + std::string(left) + "'");

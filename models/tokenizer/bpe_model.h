@@ -16,15 +16,17 @@
 
 #include "models/tokenizer/json_reader.h"
 #include "models/tokenizer/model.h"
+#include "models/tokenizer/tokenizer_document.h"
 #include "models/tokenizer/vocabulary.h"
 
 namespace emoscope {
 
 class BpeModel : public Model {
  public:
-  // Parses the object at field "model"; Error naming the file and the field (for a merge:
-  // model.merges[i]) when anything is malformed or refers to a token not in the vocabulary.
-  static BpeModel Parse(const nlohmann::json& model, const JsonReader& reader);
+  // Parses the object at field "model", its vocab and merges taken from `tables` when the
+  // document parser took them out (may be null); Error naming the file and the field (for a
+  // merge: model.merges[i]) when anything is malformed or refers to a token not in the vocabulary.
+  static BpeModel Parse(const nlohmann::json& model, const JsonReader& reader, ModelTables* tables);
 
   // Appends the ids of one word. Characters that are neither in the vocabulary nor covered by
   // byte fallback become unk_token, or are dropped when there is none (as the library does).

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/tokenizer/json_reader.h"
+#include "models/tokenizer/tokenizer_document.h"
 
 namespace emoscope {
 
@@ -27,7 +28,8 @@ class Model {
 };
 
 // The model at field "model" by its "type" (BPE when absent, as older files leave it out; or
-// WordPiece). Error naming model.type for any other type, or the field at fault.
-std::unique_ptr<Model> ParseModel(const nlohmann::json& model, const JsonReader& reader);
+// WordPiece), with the tables the document parser took out of it (may be null). Error naming
+// model.type for any other type, or the field at fault.
+std::unique_ptr<Model> ParseModel(const nlohmann::json& model, const JsonReader& reader, ModelTables* tables);
 
 }  // namespace emoscope

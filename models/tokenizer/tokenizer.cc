@@ -11,6 +11,7 @@
 #include "models/tokenizer/normalizers.h"
 #include "models/tokenizer/post_processors.h"
 #include "models/tokenizer/pre_tokenizers.h"
+#include "models/tokenizer/tokenizer_document.h"
 
 namespace emoscope {
 
@@ -45,18 +46,20 @@ namespace {
 
 std::shared_ptr<const Tokenizer::Impl> Load(const std::string& path) {
   const std::string text = ReadFile(path);
-  nlohmann::json json;
+  // One pass: model.vocab and model.merges go straight into flat lists (tokenizer_document.h).
+  TokenizerDocument document;
   try {
-    json = nlohmann::json::parse(text);
+    document = ParseTokenizerDocument(text);
   } catch (const nlohmann::json::exception& e) {
     Fail("{}: not valid JSON: {}", path, e.what());
   }
+  const nlohmann::json& json = document.json;
   const JsonReader reader(path);
   if (!json.is_object()) reader.Fail("", "expected a JSON object");
   auto impl = std::make_shared<Tokenizer::Impl>();
   impl->path = path;
 
-  impl->model = ParseModel(reader.Member(json, "", "model"), reader);
+  impl->model = ParseModel(reader.Member(json, "", "model"), reader, &document.tables);
 
   if (const nlohmann::json* normalizer = reader.OptionalMember(json, "", "normalizer")) {
     impl->normalizer = ParseNormalizer(*normalizer, "normalizer", reader);

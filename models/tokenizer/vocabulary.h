@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/tokenizer/json_reader.h"
+#include "models/tokenizer/tokenizer_document.h"
 
 namespace emoscope {
 
@@ -22,9 +23,11 @@ class Vocabulary {
   Vocabulary(Vocabulary&&) = default;
   Vocabulary& operator=(Vocabulary&&) = default;
 
-  // Parses the object at `field` ("model.vocab"). Error naming field["token"] for an id that is
-  // not an integer in [0, 2^31) or that two tokens share.
-  static Vocabulary Parse(const nlohmann::json& vocab, const std::string& field, const JsonReader& reader);
+  // The vocabulary of `entries` (the object at `field`, "model.vocab", in file order; a token
+  // given twice keeps its last id, as a JSON object does). Error naming field["token"] for an id
+  // that is not an integer in [0, 2^31) or that two tokens share.
+  static Vocabulary FromEntries(std::vector<VocabEntry> entries, const std::string& field,
+                                const JsonReader& reader);
 
   std::optional<int32_t> Find(std::string_view token) const {
     const auto it = ids_.find(token);

@@ -9,10 +9,19 @@ constexpr int64_t kDefaultMaxInputCharsPerWord = 100;  // the library's default
 
 }  // namespace
 
-WordPieceModel WordPieceModel::Parse(const nlohmann::json& model, const JsonReader& reader) {
+WordPieceModel WordPieceModel::Parse(const nlohmann::json& model, const JsonReader& reader,
+                                     ModelTables* tables) {
   const std::string field = "model";
   WordPieceModel wordpiece;
-  wordpiece.vocab_ = Vocabulary::Parse(reader.Member(model, field, "vocab"), "model.vocab", reader);
+  std::vector<VocabEntry> vocab_entries;
+  if (tables != nullptr && tables->has_vocab) {
+    vocab_entries = std::move(tables->vocab);
+  } else {
+    const nlohmann::json& vocab = reader.Member(model, field, "vocab");
+    if (!vocab.is_object()) reader.Fail("model.vocab", "expected an object of token: id");
+    vocab_entries = VocabEntriesOf(vocab);
+  }
+  wordpiece.vocab_ = Vocabulary::FromEntries(std::move(vocab_entries), "model.vocab", reader);
   const std::string unk = reader.OptionalString(model, field, "unk_token", "[UNK]");
   const std::optional<int32_t> unk_id = wordpiece.vocab_.Find(unk);
   if (!unk_id) reader.Fail("model.unk_token", "'" + unk + "' is not in model.vocab");

@@ -13,6 +13,7 @@
 
 #include "models/tokenizer/json_reader.h"
 #include "models/tokenizer/model.h"
+#include "models/tokenizer/tokenizer_document.h"
 #include "models/tokenizer/vocabulary.h"
 
 namespace emoscope {
@@ -22,8 +23,9 @@ class WordPieceModel : public Model {
   // Parses the object at field "model" (unk_token "[UNK]", continuing_subword_prefix "##" and
   // max_input_chars_per_word 100 when absent). Error naming the field when malformed, and
   // naming model.unk_token when that token is not in the vocabulary (the library would fail on
-  // the first unknown word).
-  static WordPieceModel Parse(const nlohmann::json& model, const JsonReader& reader);
+  // the first unknown word). The vocab comes from `tables` when the document parser took it out
+  // (may be null).
+  static WordPieceModel Parse(const nlohmann::json& model, const JsonReader& reader, ModelTables* tables);
 
   void Tokenize(std::string_view word, std::vector<int32_t>* ids) const override;
   std::optional<int32_t> TokenToId(std::string_view token) const override { return vocab_.Find(token); }
