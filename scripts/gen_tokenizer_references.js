@@ -143,12 +143,13 @@ function byteLevelBpe(preTokenizer, numMerges) {
   return scaffold;
 }
 
-function bertUncased() {
+// A BERT tokenizer; `options` overrides BertNormalizer settings (uncased by default).
+function bert(options) {
   const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   const json = {
     version: '1.0', truncation: null, padding: null,
     added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true, ...options },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
@@ -192,7 +193,11 @@ async function main() {
     o200k_bpe: byteLevelBpe({ type: 'Sequence', pretokenizers: [split(O200K), byteLevel] }, 600),
     tekken_bpe: byteLevelBpe({ type: 'Sequence', pretokenizers: [split(TEKKEN), byteLevel] }, 600),
     deepseek_bpe: byteLevelBpe({ type: 'Sequence', pretokenizers: [...DEEPSEEK.map(split), byteLevel] }, 600),
-    bert_uncased: bertUncased(),
+    bert_uncased: bert({}),
+    // Cased, accents kept (strip_accents null follows lowercase), no CJK spacing, no cleaning.
+    bert_cased: bert({ lowercase: false, handle_chinese_chars: false, clean_text: false }),
+    // Lowercase without stripping accents.
+    bert_lowercase_accents: bert({ strip_accents: false }),
   };
   const texts = [...FIXED, ...randomStrings(2026, 120)];
   const expected = {};

@@ -5,8 +5,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "common/file_util.h"
 #include "models/tokenizer/tokenizer.h"
+#include "tests/support/test_support.h"
 
 namespace {
 
@@ -53,4 +55,49 @@ TEST_CASE("a byte-level BPE tokenizer with DeepSeek V3's sequence of Split regex
 TEST_CASE("a BERT uncased WordPiece tokenizer gives the library's ids and decoded text",
           "[tokenizer][reference]") {
   CheckAgainstLibrary("bert_uncased");
+}
+
+TEST_CASE("BERT cased and lowercase-with-accents WordPiece tokenizers give the library's ids",
+          "[tokenizer][reference]") {
+  CheckAgainstLibrary("bert_cased");
+  CheckAgainstLibrary("bert_lowercase_accents");
+}
+
+TEST_CASE("a WordPiece file with its unk_token missing or a bad field is refused naming the field",
+          "[tokenizer][reference]") {
+  const nlohmann::json good = nlohmann::json::parse(emoscope::ReadFile(kDataDir + "/bert_uncased.json"));
+  emoscope::testing::TempDir dir;
+  const std::string path = dir.File("tokenizer.json");
+  const auto error_of = [&](const nlohmann::json& json) {
+    emoscope::WriteFileAtomic(path, json.dump());
+    try {
+      emoscope::Tokenizer::FromFile(path);
+    } catch (const emoscope::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  nlohmann::json json = good;
+  json["model"]["unk_token"] = "<unk>";
+  CHECK_THAT(error_of(json),
+             Catch::Contains(path) && Catch::Contains("model.unk_token") && Catch::Contains("<unk>"));
+  json = good;
+  json["model"]["max_input_chars_per_word"] = -1;
+  CHECK_THAT(error_of(json), Catch::Contains("model.max_input_chars_per_word"));
+  json = good;
+  json["model"]["vocab"]["##zz"] = "x";
+  CHECK_THAT(error_of(json), Catch::Contains("model.vocab[\"##zz\"]"));
+  json = good;
+  json["normalizer"]["lowercase"] = "yes";
+  CHECK_THAT(error_of(json), Catch::Contains("normalizer.lowercase"));
+  json = good;
+  json["pre_tokenizer"] = {{"type", "Punctuation"}, {"behavior", "Sideways"}};
+  CHECK_THAT(error_of(json), Catch::Contains("pre_tokenizer.behavior") && Catch::Contains("Sideways"));
+  // A word longer than max_input_chars_per_word is unknown whole.
+  json = good;
+  json["model"]["max_input_chars_per_word"] = 3;
+  emoscope::WriteFileAtomic(path, json.dump());
+  const emoscope::Tokenizer tokenizer = emoscope::Tokenizer::FromFile(path);
+  CHECK(tokenizer.Encode("abcd", /*add_special_tokens=*/false) ==
+        std::vector<int32_t>{*tokenizer.TokenToId("[UNK]")});
 }
