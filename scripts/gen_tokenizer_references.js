@@ -144,13 +144,13 @@ function byteLevelBpe(preTokenizer, numMerges) {
 }
 
 // A BERT tokenizer; `options` overrides BertNormalizer settings (uncased by default).
-function bert(options) {
+function bert(options, wordSplitter = { type: 'BertPreTokenizer' }) {
   const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   const json = {
     version: '1.0', truncation: null, padding: null,
     added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
     normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true, ...options },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
+    pre_tokenizer: wordSplitter,
     post_processor: {
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
@@ -198,6 +198,9 @@ async function main() {
     bert_cased: bert({ lowercase: false, handle_chinese_chars: false, clean_text: false }),
     // Lowercase without stripping accents.
     bert_lowercase_accents: bert({ strip_accents: false }),
+    // WordPiece after the Whitespace (\w+|[^\w\s]+), WhitespaceSplit and Punctuation pre-tokenizers.
+    wordpiece_whitespace: bert({}, { type: 'Whitespace' }),
+    wordpiece_whitespace_split: bert({}, { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'MergedWithPrevious' }] }),
   };
   const texts = [...FIXED, ...randomStrings(2026, 120)];
   const expected = {};

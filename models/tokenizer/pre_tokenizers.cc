@@ -192,6 +192,38 @@ class CharSplitPreTokenizer : public PreTokenizer {
   std::vector<std::pair<Predicate, SplitBehavior>> steps_;
 };
 
+// The library's Whitespace: the matches of \w+|[^\w\s]+ kept, whitespace dropped. That regex
+// is compiled by Rust's regex crate there, not Oniguruma, and the two disagree on \w (Oniguruma
+// counts every number, e.g. U+00B2 SUPERSCRIPT TWO, as a word character; the regex crate only
+// Nd), so this scans with unicode::IsWordChar, the regex crate's \w.
+class WhitespacePreTokenizer : public PreTokenizer {
+ public:
+  void PreTokenize(std::vector<Piece>* pieces) const override {
+    std::vector<Piece> out;
+    for (const Piece& piece : *pieces) {
+      std::vector<Span> matches;
+      size_t pos = 0;
+      int previous_kind = 0;  // 0 whitespace, 1 word, 2 other
+      while (pos < piece.text.size()) {
+        size_t length = 0;
+        const uint32_t cp = unicode::DecodeAt(piece.text, pos, &length);
+        const int kind = unicode::IsWordChar(cp) ? 1 : unicode::IsSpace(cp) ? 0 : 2;
+        if (kind != 0 && kind == previous_kind) {
+          matches.back().second = pos + length;
+        } else if (kind != 0) {
+          matches.emplace_back(pos, pos + length);
+        }
+        previous_kind = kind;
+        pos += length;
+      }
+      AppendSubPieces(
+          piece, ApplySplitBehavior(piece.text.size(), matches, SplitBehavior::kRemoved, /*invert=*/true),
+          &out);
+    }
+    *pieces = std::move(out);
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<PreTokenizer> ParsePreTokenizer(const nlohmann::json& json, const std::string& field,
@@ -257,13 +289,7 @@ std::unique_ptr<PreTokenizer> ParsePreTokenizer(const nlohmann::json& json, cons
         std::vector<std::pair<CharSplitPreTokenizer::Predicate, SplitBehavior>>{
             {IsBertPunctuation, *behavior}});
   }
-  if (type == "Whitespace") {
-    // The library's \w+|[^\w\s]+, the matches kept.
-    std::string error;
-    std::optional<Pattern> pattern = Pattern::FromRegex(R"(\w+|[^\w\s]+)", /*use_scanner=*/false, &error);
-    if (!pattern) reader.Fail(field, "the Whitespace regex does not compile: " + error);
-    return std::make_unique<SplitPreTokenizer>(std::move(*pattern), SplitBehavior::kRemoved, /*invert=*/true);
-  }
+  if (type == "Whitespace") return std::make_unique<WhitespacePreTokenizer>();
   if (type == "Digits") {
     return std::make_unique<DigitsPreTokenizer>(reader.Bool(json, field, "individual_digits", false));
   }

@@ -63,6 +63,12 @@ TEST_CASE("BERT cased and lowercase-with-accents WordPiece tokenizers give the l
   CheckAgainstLibrary("bert_lowercase_accents");
 }
 
+TEST_CASE("WordPiece after the Whitespace, WhitespaceSplit and Punctuation pre-tokenizers gives the library's ids",
+          "[tokenizer][reference]") {
+  CheckAgainstLibrary("wordpiece_whitespace");
+  CheckAgainstLibrary("wordpiece_whitespace_split");
+}
+
 TEST_CASE("a WordPiece file with its unk_token missing or a bad field is refused naming the field",
           "[tokenizer][reference]") {
   const nlohmann::json good = nlohmann::json::parse(emoscope::ReadFile(kDataDir + "/bert_uncased.json"));
