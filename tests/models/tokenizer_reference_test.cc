@@ -2,8 +2,10 @@
 // tokenizers library itself: small tokenizer.json files and the ids (and decoded text) the
 // library gives for varied strings, written by scripts/gen_tokenizer_references.js into
 // tests/models/data/reference_tokenizers/.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -63,8 +65,9 @@ TEST_CASE("BERT cased and lowercase-with-accents WordPiece tokenizers give the l
   CheckAgainstLibrary("bert_lowercase_accents");
 }
 
-TEST_CASE("WordPiece after the Whitespace, WhitespaceSplit and Punctuation pre-tokenizers gives the library's ids",
-          "[tokenizer][reference]") {
+TEST_CASE(
+    "WordPiece after the Whitespace, WhitespaceSplit and Punctuation pre-tokenizers gives the library's ids",
+    "[tokenizer][reference]") {
   CheckAgainstLibrary("wordpiece_whitespace");
   CheckAgainstLibrary("wordpiece_whitespace_split");
 }
@@ -106,4 +109,29 @@ TEST_CASE("a WordPiece file with its unk_token missing or a bad field is refused
   const emoscope::Tokenizer tokenizer = emoscope::Tokenizer::FromFile(path);
   CHECK(tokenizer.Encode("abcd", /*add_special_tokens=*/false) ==
         std::vector<int32_t>{*tokenizer.TokenToId("[UNK]")});
+}
+
+TEST_CASE("one tokenizer with engine regexes encodes from several threads at once with the same ids",
+          "[tokenizer][reference]") {
+  const emoscope::Tokenizer tokenizer = emoscope::Tokenizer::FromFile(kDataDir + "/deepseek_bpe.json");
+  const nlohmann::json& cases = Expected().at("deepseek_bpe");
+  std::vector<std::string> texts;
+  std::vector<std::vector<int32_t>> expected;
+  for (const nlohmann::json& entry : cases) {
+    texts.push_back(entry.at("text"));
+    expected.push_back(entry.at("ids").get<std::vector<int32_t>>());
+  }
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 5; ++round) {
+        for (size_t i = 0; i < texts.size(); ++i) {
+          if (tokenizer.Encode(texts[i]) != expected[i]) ++mismatches;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(mismatches == 0);
 }
