@@ -2,8 +2,10 @@
 """Generates models/tokenizer/unicode_tables.cc from Python's unicodedata.
 
 The tokenizer needs, for every code point: its class for the pre-tokenizer patterns (\\p{L},
-\\p{N}, \\s) and for added-token word boundaries (\\w), and the data of Unicode normalization
-form C (canonical combining classes, canonical decompositions, primary composites).
+\\p{N}, \\s) and for added-token word boundaries (\\w); the general-category groups that
+BERT's normalizer and pre-tokenizer test (Mn, P*, C*); the simple lowercase mapping (U+0130,
+whose lowercase is two code points, is handled in code); and the data of Unicode normalization
+(canonical combining classes, canonical decompositions, primary composites).
 
 Run: python3 scripts/gen_unicode_tables.py > models/tokenizer/unicode_tables.cc
 The output records the Unicode version of the Python that produced it.
@@ -15,6 +17,19 @@ MAX_CP = 0x110000
 
 # Classes written into the table; must match CharClass in models/tokenizer/unicode.h.
 LETTER, DIGIT, NUMBER_LETTER, NUMBER_OTHER, SPACE, MARK, CONNECTOR, JOINER = 1, 2, 3, 4, 5, 6, 7, 8
+# Groups written into kCategoryRanges; must match CategoryGroup in models/tokenizer/unicode.h.
+NONSPACING_MARK, PUNCTUATION, OTHER_CATEGORY = 1, 2, 3
+
+
+def category_group(cp):
+    cat = unicodedata.category(chr(cp))
+    if cat == "Mn":
+        return NONSPACING_MARK
+    if cat[0] == "P":
+        return PUNCTUATION
+    if cat[0] == "C":  # Cc, Cf, Cs, Co and Cn (unassigned)
+        return OTHER_CATEGORY
+    return 0
 
 
 def char_class(cp):
@@ -68,6 +83,21 @@ def main():
     for a, b, c in classes:
         w("    {0x%X, 0x%X, %d},\n" % (a, b, c))
     w("};\nconst size_t kClassRangeCount = sizeof(kClassRanges) / sizeof(kClassRanges[0]);\n\n")
+
+    groups = ranges(category_group)
+    w("const ClassRange kCategoryRanges[] = {\n")
+    for a, b, c in groups:
+        w("    {0x%X, 0x%X, %d},\n" % (a, b, c))
+    w("};\nconst size_t kCategoryRangeCount = sizeof(kCategoryRanges) / sizeof(kCategoryRanges[0]);\n\n")
+
+    w("const CaseMapping kLowercase[] = {\n")
+    for cp in range(MAX_CP):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        lower = chr(cp).lower()
+        if lower != chr(cp) and len(lower) == 1:
+            w("    {0x%X, 0x%X},\n" % (cp, ord(lower)))
+    w("};\nconst size_t kLowercaseCount = sizeof(kLowercase) / sizeof(kLowercase[0]);\n\n")
 
     ccc = ranges(lambda cp: unicodedata.combining(chr(cp)))
     w("const ClassRange kCombiningClassRanges[] = {\n")

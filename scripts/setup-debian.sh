@@ -12,6 +12,7 @@ packages=(
   libspdlog-dev libfmt-dev
   catch2
   nlohmann-json3-dev
+  libonig-dev                         # Oniguruma: the tokenizer.json pre-tokenizer and Replace regexes
   libyaml-cpp-dev
   zlib1g-dev
   python3-scipy python3-numpy   # the rank tests' scipy reference check (tests/analysis/scipy_reference.py)

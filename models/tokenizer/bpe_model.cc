@@ -13,26 +13,18 @@ constexpr uint32_t kDenseCharLimit = 0x10000;
 
 }  // namespace
 
-BpeModel BpeModel::Parse(const nlohmann::json& model, const JsonReader& reader) {
+BpeModel BpeModel::Parse(const nlohmann::json& model, const JsonReader& reader, ModelTables* tables) {
   const std::string field = "model";
   BpeModel bpe;
-  const nlohmann::json& vocab = reader.Member(model, field, "vocab");
-  if (!vocab.is_object()) reader.Fail("model.vocab", "expected an object of token: id");
-  bpe.vocab_.reserve(vocab.size());
-  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-    const std::string token_field = "model.vocab[" + nlohmann::json(it.key()).dump() + "]";
-    const int32_t id = reader.Id(it.value(), token_field);
-    if (static_cast<size_t>(id) >= bpe.id_to_token_.size()) {
-      bpe.id_to_token_.resize(id + 1);
-      bpe.has_token_.resize(id + 1, false);
-    }
-    if (bpe.has_token_[id]) {
-      reader.Fail(token_field, fmt::format("id {} is also given to '{}'", id, bpe.id_to_token_[id]));
-    }
-    bpe.has_token_[id] = true;
-    bpe.id_to_token_[id] = it.key();
-    bpe.vocab_.emplace(it.key(), id);
+  std::vector<VocabEntry> vocab_entries;
+  if (tables != nullptr && tables->has_vocab) {
+    vocab_entries = std::move(tables->vocab);
+  } else {
+    const nlohmann::json& vocab = reader.Member(model, field, "vocab");
+    if (!vocab.is_object()) reader.Fail("model.vocab", "expected an object of token: id");
+    vocab_entries = VocabEntriesOf(vocab);
   }
+  bpe.vocab_ = Vocabulary::FromEntries(std::move(vocab_entries), "model.vocab", reader);
 
   bpe.continuing_subword_prefix_ = reader.OptionalString(model, field, "continuing_subword_prefix", "");
   bpe.end_of_word_suffix_ = reader.OptionalString(model, field, "end_of_word_suffix", "");
@@ -41,61 +33,64 @@ BpeModel BpeModel::Parse(const nlohmann::json& model, const JsonReader& reader) 
   bpe.ignore_merges_ = reader.Bool(model, field, "ignore_merges", false);
   if (const nlohmann::json* unk = reader.OptionalMember(model, field, "unk_token")) {
     if (!unk->is_string()) reader.Fail("model.unk_token", "expected a string");
-    const auto found = bpe.vocab_.find(unk->get<std::string>());
-    if (found == bpe.vocab_.end()) {
+    bpe.unk_id_ = bpe.vocab_.Find(unk->get_ref<const std::string&>());
+    if (!bpe.unk_id_)
       reader.Fail("model.unk_token", "'" + unk->get<std::string>() + "' is not in model.vocab");
-    }
-    bpe.unk_id_ = found->second;
   }
 
-  const nlohmann::json& merges = reader.Array(model, field, "merges");
+  std::vector<MergeEntry> merges;
+  if (tables != nullptr && tables->has_merges) {
+    merges = std::move(tables->merges);
+  } else {
+    merges = MergeEntriesOf(reader.Array(model, field, "merges"));
+  }
   bpe.merges_.reserve(merges.size());
   const size_t prefix_length = bpe.continuing_subword_prefix_.size();
+  std::string merged;  // reused: the merges are looked up without a copy of their strings
   for (size_t rank = 0; rank < merges.size(); ++rank) {
-    const std::string merge_field = JsonReader::Index("model.merges", rank);
-    const nlohmann::json& merge = merges[rank];
-    std::string left;
-    std::string right;
-    if (merge.is_string()) {
+    const auto merge_field = [&] { return JsonReader::Index("model.merges", rank); };
+    const MergeEntry& merge = merges[rank];
+    std::string_view left = merge.left;
+    std::string_view right = merge.right;
+    if (merge.kind == MergeEntry::Kind::kLine) {
       // The older layout: "left right", one space.
-      const std::string line = merge.get<std::string>();
+      const std::string_view line = merge.left;
       const size_t space = line.find(' ');
-      if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
-        reader.Fail(merge_field, "expected two tokens separated by one space, got '" + line + "'");
+      if (space == std::string_view::npos || line.find(' ', space + 1) != std::string_view::npos) {
+        reader.Fail(merge_field(), "expected two tokens separated by one space, got '" + merge.left + "'");
       }
       left = line.substr(0, space);
       right = line.substr(space + 1);
-    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
-      left = merge[0].get<std::string>();
-      right = merge[1].get<std::string>();
-    } else {
-      reader.Fail(merge_field, "expected \"left right\" or [\"left\", \"right\"], got " + merge.dump());
+    } else if (merge.kind == MergeEntry::Kind::kMalformed) {
+      reader.Fail(merge_field(), "expected \"left right\" or [\"left\", \"right\"]");
     }
-    const auto left_id = bpe.vocab_.find(left);
-    if (left_id == bpe.vocab_.end()) reader.Fail(merge_field, "merges unknown token '" + left + "'");
-    const auto right_id = bpe.vocab_.find(right);
-    if (right_id == bpe.vocab_.end()) reader.Fail(merge_field, "merges unknown token '" + right + "'");
+    const std::optional<int32_t> left_id = bpe.vocab_.Find(left);
+    if (!left_id) reader.Fail(merge_field(), "merges unknown token '" + std::string(left) + "'");
+    const std::optional<int32_t> right_id = bpe.vocab_.Find(right);
+    if (!right_id) reader.Fail(merge_field(), "merges unknown token '" + std::string(right) + "'");
     if (right.size() < prefix_length) {
-      reader.Fail(merge_field, "token '" + right + "' is shorter than continuing_subword_prefix");
+      reader.Fail(merge_field(),
+                  "token '" + std::string(right) + "' is shorter than continuing_subword_prefix");
     }
-    const std::string merged = left + right.substr(prefix_length);
-    const auto merged_id = bpe.vocab_.find(merged);
-    if (merged_id == bpe.vocab_.end()) reader.Fail(merge_field, "merged token '" + merged + "' is not in model.vocab");
+    merged.assign(left);
+    merged.append(right.substr(prefix_length));
+    const std::optional<int32_t> merged_id = bpe.vocab_.Find(merged);
+    if (!merged_id) reader.Fail(merge_field(), "merged token '" + merged + "' is not in model.vocab");
     // A repeated pair keeps its last rank, as in the library's map.
-    bpe.merges_[PairKey(left_id->second, right_id->second)] = {static_cast<uint32_t>(rank), merged_id->second};
+    bpe.merges_[PairKey(*left_id, *right_id)] = {static_cast<uint32_t>(rank), *merged_id};
   }
 
   bpe.bmp_char_ids_.assign(kDenseCharLimit, -1);
-  for (const auto& [token, id] : bpe.vocab_) {
+  bpe.vocab_.ForEach([&](std::string_view token, int32_t id) {
     size_t length = 0;
-    if (token.empty()) continue;
+    if (token.empty()) return;
     const uint32_t cp = unicode::DecodeAt(token, 0, &length);
     if (length == token.size() && cp < kDenseCharLimit) bpe.bmp_char_ids_[cp] = id;
-  }
+  });
   bpe.byte_fallback_ids_.assign(256, -1);
   for (int byte = 0; byte < 256; ++byte) {
-    const auto found = bpe.vocab_.find(fmt::format("<0x{:02X}>", byte));
-    if (found != bpe.vocab_.end()) bpe.byte_fallback_ids_[byte] = found->second;
+    if (const auto found = bpe.vocab_.Find(fmt::format("<0x{:02X}>", byte)))
+      bpe.byte_fallback_ids_[byte] = *found;
   }
   return bpe;
 }
@@ -105,22 +100,19 @@ int32_t BpeModel::CharId(std::string_view word, size_t pos, size_t length, uint3
   const bool add_suffix = !end_of_word_suffix_.empty() && pos + length == word.size();
   if (!add_prefix && !add_suffix) {
     if (code_point < kDenseCharLimit) return bmp_char_ids_[code_point];
-    const auto found = vocab_.find(std::string(word.substr(pos, length)));
-    return found == vocab_.end() ? -1 : found->second;
+    return vocab_.Find(word.substr(pos, length)).value_or(-1);
   }
   std::string token = add_prefix ? continuing_subword_prefix_ : std::string();
   token.append(word.substr(pos, length));
   if (add_suffix) token += end_of_word_suffix_;
-  const auto found = vocab_.find(token);
-  return found == vocab_.end() ? -1 : found->second;
+  return vocab_.Find(token).value_or(-1);
 }
 
 void BpeModel::Tokenize(std::string_view word, std::vector<int32_t>* ids) const {
   if (word.empty()) return;
   if (ignore_merges_) {
-    const auto found = vocab_.find(std::string(word));
-    if (found != vocab_.end()) {
-      ids->push_back(found->second);
+    if (const auto found = vocab_.Find(word)) {
+      ids->push_back(*found);
       return;
     }
   }
@@ -142,7 +134,8 @@ void BpeModel::Tokenize(std::string_view word, std::vector<int32_t>* ids) const 
     }
     if (byte_fallback_) {
       // The fallback covers the character's bytes as the vocabulary would have spelled it.
-      std::string spelled = !continuing_subword_prefix_.empty() && char_pos != 0 ? continuing_subword_prefix_ : "";
+      std::string spelled =
+          !continuing_subword_prefix_.empty() && char_pos != 0 ? continuing_subword_prefix_ : "";
       spelled.append(word.substr(char_pos, length));
       if (!end_of_word_suffix_.empty() && pos == word.size()) spelled += end_of_word_suffix_;
       bool all_found = true;
@@ -214,17 +207,6 @@ void BpeModel::MergeAll(std::vector<int32_t>* symbols) const {
     if (alive[i]) id[out++] = id[i];
   }
   id.resize(out);
-}
-
-std::optional<int32_t> BpeModel::TokenToId(std::string_view token) const {
-  const auto found = vocab_.find(std::string(token));
-  if (found == vocab_.end()) return std::nullopt;
-  return found->second;
-}
-
-const std::string* BpeModel::IdToToken(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size() || !has_token_[id]) return nullptr;
-  return &id_to_token_[id];
 }
 
 }  // namespace emoscope

@@ -1,14 +1,13 @@
 // The tokenizer.json "model" of type BPE: vocabulary, ranked merges, and the encoding of one
-// pre-tokenized word into token ids. Immutable after parsing; Tokenize is thread-safe.
+// pre-tokenized word into token ids. Immutable after parsing; every method is thread-safe.
 //
 // Supports unk_token with fuse_unk, byte_fallback (<0xXX> tokens), ignore_merges,
 // continuing_subword_prefix and end_of_word_suffix. dropout is ignored (encoding is always the
 // deterministic, dropout-free one).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,23 +15,26 @@
 #include <vector>
 
 #include "models/tokenizer/json_reader.h"
+#include "models/tokenizer/model.h"
+#include "models/tokenizer/tokenizer_document.h"
+#include "models/tokenizer/vocabulary.h"
 
 namespace emoscope {
 
-class BpeModel {
+class BpeModel : public Model {
  public:
-  // Parses the object at field "model"; Error naming the file and the field (for a merge:
-  // model.merges[i]) when anything is malformed or refers to a token not in the vocabulary.
-  static BpeModel Parse(const nlohmann::json& model, const JsonReader& reader);
+  // Parses the object at field "model", its vocab and merges taken from `tables` when the
+  // document parser took them out (may be null); Error naming the file and the field (for a
+  // merge: model.merges[i]) when anything is malformed or refers to a token not in the vocabulary.
+  static BpeModel Parse(const nlohmann::json& model, const JsonReader& reader, ModelTables* tables);
 
   // Appends the ids of one word. Characters that are neither in the vocabulary nor covered by
   // byte fallback become unk_token, or are dropped when there is none (as the library does).
-  void Tokenize(std::string_view word, std::vector<int32_t>* ids) const;
+  void Tokenize(std::string_view word, std::vector<int32_t>* ids) const override;
 
-  std::optional<int32_t> TokenToId(std::string_view token) const;
-  // nullptr for an id with no token.
-  const std::string* IdToToken(int32_t id) const;
-  int32_t size() const { return static_cast<int32_t>(id_to_token_.size()); }  // max id + 1
+  std::optional<int32_t> TokenToId(std::string_view token) const override { return vocab_.Find(token); }
+  const std::string* IdToToken(int32_t id) const override { return vocab_.Token(id); }
+  int32_t size() const override { return vocab_.size(); }
 
  private:
   struct Merge {
@@ -50,9 +52,7 @@ class BpeModel {
   int32_t CharId(std::string_view word, size_t pos, size_t length, uint32_t code_point) const;
   void MergeAll(std::vector<int32_t>* symbols) const;
 
-  std::unordered_map<std::string, int32_t> vocab_;
-  std::vector<std::string> id_to_token_;
-  std::vector<bool> has_token_;
+  Vocabulary vocab_;
   std::unordered_map<uint64_t, Merge> merges_;
   // Ids of single-character tokens below U+10000, -1 where none: spares a hash lookup per
   // character. Only used when there is no continuing_subword_prefix / end_of_word_suffix.

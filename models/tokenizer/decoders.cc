@@ -2,6 +2,7 @@
 
 #include "models/tokenizer/byte_level.h"
 #include "models/tokenizer/normalizers.h"
+#include "models/tokenizer/pattern.h"
 #include "models/tokenizer/unicode.h"
 
 namespace emoscope {
@@ -49,7 +50,8 @@ class ByteLevelDecoder : public Decoder {
 // prepended one.
 class MetaspaceDecoder : public Decoder {
  public:
-  MetaspaceDecoder(std::string replacement, bool drop_first) : replacement_(std::move(replacement)), drop_first_(drop_first) {}
+  MetaspaceDecoder(std::string replacement, bool drop_first)
+      : replacement_(std::move(replacement)), drop_first_(drop_first) {}
   void DecodeChain(std::vector<std::string>* tokens) const override {
     for (size_t i = 0; i < tokens->size(); ++i) {
       (*tokens)[i] = ReplaceAll((*tokens)[i], replacement_, i == 0 && drop_first_ ? "" : " ");
@@ -63,13 +65,14 @@ class MetaspaceDecoder : public Decoder {
 
 class ReplaceDecoder : public Decoder {
  public:
-  ReplaceDecoder(std::string pattern, std::string content) : pattern_(std::move(pattern)), content_(std::move(content)) {}
+  ReplaceDecoder(Pattern pattern, std::string content)
+      : pattern_(std::move(pattern)), content_(std::move(content)) {}
   void DecodeChain(std::vector<std::string>* tokens) const override {
-    for (std::string& token : *tokens) token = ReplaceAll(token, pattern_, content_);
+    for (std::string& token : *tokens) token = pattern_.Replace(token, content_);
   }
 
  private:
-  std::string pattern_;
+  Pattern pattern_;
   std::string content_;
 };
 
@@ -129,7 +132,8 @@ class FuseDecoder : public Decoder {
 // Removes up to `start` leading and `stop` trailing copies of one character from every token.
 class StripDecoder : public Decoder {
  public:
-  StripDecoder(std::string content, size_t start, size_t stop) : content_(std::move(content)), start_(start), stop_(stop) {}
+  StripDecoder(std::string content, size_t start, size_t stop)
+      : content_(std::move(content)), start_(start), stop_(stop) {}
   void DecodeChain(std::vector<std::string>* tokens) const override {
     for (std::string& token : *tokens) {
       size_t begin = 0;
@@ -159,15 +163,52 @@ size_t NonNegative(const nlohmann::json& json, const std::string& field, const s
   return static_cast<size_t>(value);
 }
 
+// WordPiece tokens back into words: a continuing piece loses its prefix, every other token
+// after the first gets a space before it; with cleanup, each token then has the library's
+// tokenization artefacts undone (" ." -> ".", " n't" -> "n't", " do not" -> " don't", ...).
+class WordPieceDecoder : public Decoder {
+ public:
+  WordPieceDecoder(std::string prefix, bool cleanup) : prefix_(std::move(prefix)), cleanup_(cleanup) {}
+  void DecodeChain(std::vector<std::string>* tokens) const override {
+    for (size_t i = 0; i < tokens->size(); ++i) {
+      std::string& token = (*tokens)[i];
+      if (i != 0) {
+        if (token.compare(0, prefix_.size(), prefix_) == 0) {
+          token.erase(0, prefix_.size());
+        } else {
+          token.insert(0, 1, ' ');
+        }
+      }
+      if (cleanup_) token = Cleanup(token);
+    }
+  }
+
+ private:
+  static std::string Cleanup(std::string token) {
+    static const std::pair<const char*, const char*> kReplacements[] = {
+        {" .", "."},   {" ?", "?"},     {" !", "!"},     {" ,", ","},
+        {" ' ", "'"},  {" n't", "n't"}, {" 'm", "'m"},   {" do not", " don't"},
+        {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"},
+    };
+    for (const auto& [from, to] : kReplacements) token = ReplaceAll(token, from, to);
+    return token;
+  }
+
+  std::string prefix_;
+  bool cleanup_;
+};
+
 }  // namespace
 
-std::unique_ptr<Decoder> ParseDecoder(const nlohmann::json& json, const std::string& field, const JsonReader& reader) {
+std::unique_ptr<Decoder> ParseDecoder(const nlohmann::json& json, const std::string& field,
+                                      const JsonReader& reader) {
   const std::string type = reader.String(json, field, "type");
   if (type == "Sequence") {
     const nlohmann::json& list = reader.Array(json, field, "decoders");
     std::vector<std::unique_ptr<Decoder>> parts;
     for (size_t i = 0; i < list.size(); ++i) {
-      parts.push_back(ParseDecoder(list[i], JsonReader::Index(JsonReader::Join(field, "decoders"), i), reader));
+      parts.push_back(
+          ParseDecoder(list[i], JsonReader::Index(JsonReader::Join(field, "decoders"), i), reader));
     }
     return std::make_unique<SequenceDecoder>(std::move(parts));
   }
@@ -177,11 +218,16 @@ std::unique_ptr<Decoder> ParseDecoder(const nlohmann::json& json, const std::str
     if (const nlohmann::json* scheme = reader.OptionalMember(json, field, "prepend_scheme")) {
       prepends = !(scheme->is_string() && scheme->get<std::string>() == "never");
     }
-    return std::make_unique<MetaspaceDecoder>(reader.Char(json, field, "replacement", "\xE2\x96\x81"), prepends);
+    return std::make_unique<MetaspaceDecoder>(reader.Char(json, field, "replacement", "\xE2\x96\x81"),
+                                              prepends);
   }
   if (type == "Replace") {
-    return std::make_unique<ReplaceDecoder>(ParseLiteralPattern(json, field, reader),
+    return std::make_unique<ReplaceDecoder>(Pattern::Parse(json, field, reader),
                                             reader.String(json, field, "content"));
+  }
+  if (type == "WordPiece") {
+    return std::make_unique<WordPieceDecoder>(reader.OptionalString(json, field, "prefix", "##"),
+                                              reader.Bool(json, field, "cleanup", true));
   }
   if (type == "ByteFallback") return std::make_unique<ByteFallbackDecoder>();
   if (type == "Fuse") return std::make_unique<FuseDecoder>();

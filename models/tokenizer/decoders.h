@@ -1,13 +1,12 @@
 // The tokenizer.json "decoder": turns token strings back into text. Immutable after parsing;
 // DecodeChain is thread-safe.
 //
-// Supported types: ByteLevel, Metaspace, Replace (literal pattern), ByteFallback, Fuse, Strip,
-// Sequence. Anything else is an Error naming the file and field.
+// Supported types: ByteLevel, Metaspace, Replace (literal or regex pattern), ByteFallback, Fuse,
+// Strip, WordPiece, Sequence. Anything else is an Error naming the file and field.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -22,6 +21,7 @@ class Decoder {
   virtual void DecodeChain(std::vector<std::string>* tokens) const = 0;
 };
 
-std::unique_ptr<Decoder> ParseDecoder(const nlohmann::json& json, const std::string& field, const JsonReader& reader);
+std::unique_ptr<Decoder> ParseDecoder(const nlohmann::json& json, const std::string& field,
+                                      const JsonReader& reader);
 
 }  // namespace emoscope

@@ -1,13 +1,12 @@
 // The tokenizer.json "normalizer": text rewriting before pre-tokenization. Immutable after
 // parsing; Normalize is thread-safe.
 //
-// Supported types: Sequence, Prepend, Replace (literal pattern), NFC, Strip. Any other type, or a
-// Replace with a regex pattern, is an Error naming the file and field.
+// Supported types: Sequence, Prepend, Replace (literal or regex pattern), NFC, NFD, Strip,
+// Lowercase, StripAccents, BertNormalizer. Any other type is an Error naming the file and field.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -27,8 +26,5 @@ std::unique_ptr<Normalizer> ParseNormalizer(const nlohmann::json& json, const st
 
 // Replaces every occurrence of `pattern` (non-empty) with `content`.
 std::string ReplaceAll(std::string_view text, std::string_view pattern, std::string_view content);
-
-// A literal pattern from {"String": "..."}; a {"Regex": ...} pattern is an Error.
-std::string ParseLiteralPattern(const nlohmann::json& owner, const std::string& field, const JsonReader& reader);
 
 }  // namespace emoscope

@@ -1,14 +1,14 @@
 // The tokenizer.json "pre_tokenizer": cuts normalized text into the words the model encodes one
 // by one. Immutable after parsing; PreTokenize is thread-safe.
 //
-// Supported types: ByteLevel (GPT-2 regex optional), Split (literal pattern or one of the known
-// regexes of split_patterns.h, every behaviour, invert), Metaspace (prepend_scheme always, first
-// or never; split), Digits, Sequence. Anything else is an Error naming the file and field.
+// Supported types: ByteLevel (GPT-2 regex optional), Split (literal or regex pattern, see
+// pattern.h; every behaviour, invert), Metaspace (prepend_scheme always, first
+// or never; split), Digits, BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation,
+// Sequence. Anything else is an Error naming the file and field.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

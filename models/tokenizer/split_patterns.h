@@ -1,6 +1,7 @@
-// The pre-tokenizer regexes that real tokenizer.json files use, each implemented as a
-// hand-written scanner over code points (no general regex engine), plus the delimiter
-// behaviours of the tokenizers library's Split. Pure functions, thread-safe.
+// The three most used pre-tokenizer regexes (GPT-2, Llama 3, Qwen2) as hand-written scanners
+// over code points, 2.5-3.5x faster than the regex engine that runs every other pattern
+// (pattern.h, regex.h) and tested against it; plus the delimiter behaviours of the tokenizers
+// library's Split. Pure functions, thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -10,11 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include "models/tokenizer/regex.h"
+
 namespace emoscope {
 
 enum class KnownPattern {
   kGpt2,    // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-  kLlama3,  // (?i:'s|...|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+  kLlama3,  // (?i:'s|...|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+            // ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
   kQwen2,   // as kLlama3 with \p{N} (one digit at a time) instead of \p{N}{1,3}
 };
 
@@ -22,8 +26,6 @@ enum class KnownPattern {
 const std::string& PatternString(KnownPattern pattern);
 // The pattern whose string is exactly `regex`, or nullopt.
 std::optional<KnownPattern> RecognizePattern(const std::string& regex);
-
-using Span = std::pair<size_t, size_t>;  // [begin, end) byte offsets
 
 // Successive non-overlapping matches of the pattern in `text`, as the regex would find them.
 std::vector<Span> FindPatternMatches(KnownPattern pattern, std::string_view text);

@@ -5,20 +5,21 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "models/tokenizer/added_vocabulary.h"
-#include "models/tokenizer/bpe_model.h"
 #include "models/tokenizer/decoders.h"
 #include "models/tokenizer/json_reader.h"
+#include "models/tokenizer/model.h"
 #include "models/tokenizer/normalizers.h"
 #include "models/tokenizer/post_processors.h"
 #include "models/tokenizer/pre_tokenizers.h"
+#include "models/tokenizer/tokenizer_document.h"
 
 namespace emoscope {
 
 struct Tokenizer::Impl {
   std::string path;
-  BpeModel model;
+  std::unique_ptr<Model> model;
   AddedVocabulary added;
-  std::unique_ptr<Normalizer> normalizer;      // may be null
+  std::unique_ptr<Normalizer> normalizer;       // may be null
   std::unique_ptr<PreTokenizer> pre_tokenizer;  // may be null
   std::unique_ptr<Decoder> decoder;             // may be null: tokens are joined with spaces
   PostProcessor post_processor;
@@ -33,9 +34,10 @@ struct Tokenizer::Impl {
         continue;
       }
       std::vector<Piece> pieces;
-      pieces.push_back({normalized.substr(segment.begin, segment.end - segment.begin), at_start && segment.begin == 0});
+      pieces.push_back(
+          {normalized.substr(segment.begin, segment.end - segment.begin), at_start && segment.begin == 0});
       if (pre_tokenizer) pre_tokenizer->PreTokenize(&pieces);
-      for (const Piece& piece : pieces) model.Tokenize(piece.text, ids);
+      for (const Piece& piece : pieces) model->Tokenize(piece.text, ids);
     }
   }
 };
@@ -44,23 +46,20 @@ namespace {
 
 std::shared_ptr<const Tokenizer::Impl> Load(const std::string& path) {
   const std::string text = ReadFile(path);
-  nlohmann::json json;
+  // One pass: model.vocab and model.merges go straight into flat lists (tokenizer_document.h).
+  TokenizerDocument document;
   try {
-    json = nlohmann::json::parse(text);
+    document = ParseTokenizerDocument(text);
   } catch (const nlohmann::json::exception& e) {
     Fail("{}: not valid JSON: {}", path, e.what());
   }
+  const nlohmann::json& json = document.json;
   const JsonReader reader(path);
   if (!json.is_object()) reader.Fail("", "expected a JSON object");
   auto impl = std::make_shared<Tokenizer::Impl>();
   impl->path = path;
 
-  const nlohmann::json& model = reader.Member(json, "", "model");
-  if (!model.is_object()) reader.Fail("model", "expected an object");
-  // Files written by older versions of the library may leave out the type of a BPE model.
-  const std::string type = reader.OptionalString(model, "model", "type", "BPE");
-  if (type != "BPE") reader.Fail("model.type", "unsupported model type '" + type + "' (only BPE is supported)");
-  impl->model = BpeModel::Parse(model, reader);
+  impl->model = ParseModel(reader.Member(json, "", "model"), reader, &document.tables);
 
   if (const nlohmann::json* normalizer = reader.OptionalMember(json, "", "normalizer")) {
     impl->normalizer = ParseNormalizer(*normalizer, "normalizer", reader);
@@ -78,7 +77,7 @@ std::shared_ptr<const Tokenizer::Impl> Load(const std::string& path) {
   if (const nlohmann::json* list = reader.OptionalMember(json, "", "added_tokens")) {
     added = ParseAddedTokens(*list, reader);
   }
-  impl->vocab_size = impl->model.size();
+  impl->vocab_size = impl->model->size();
   for (const AddedToken& token : added) impl->vocab_size = std::max(impl->vocab_size, token.id + 1);
   impl->added = AddedVocabulary(std::move(added), impl->normalizer.get());
   return impl;
@@ -86,7 +85,9 @@ std::shared_ptr<const Tokenizer::Impl> Load(const std::string& path) {
 
 }  // namespace
 
-Tokenizer Tokenizer::FromFile(const std::string& tokenizer_json_path) { return Tokenizer(Load(tokenizer_json_path)); }
+Tokenizer Tokenizer::FromFile(const std::string& tokenizer_json_path) {
+  return Tokenizer(Load(tokenizer_json_path));
+}
 
 Tokenizer Tokenizer::FromFolder(const std::string& dir) {
   const std::string path = JoinPath(dir, "tokenizer.json");
@@ -105,7 +106,8 @@ std::vector<int32_t> Tokenizer::Encode(const std::string& text, bool add_special
                            segment.begin == 0, &ids);
     }
   }
-  if (add_special_tokens) ids.insert(ids.end(), impl_->post_processor.suffix.begin(), impl_->post_processor.suffix.end());
+  if (add_special_tokens)
+    ids.insert(ids.end(), impl_->post_processor.suffix.begin(), impl_->post_processor.suffix.end());
   return ids;
 }
 
@@ -122,7 +124,7 @@ std::string Tokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special
       if (!(skip_special_tokens && added->special)) tokens.push_back(added->content);
       continue;
     }
-    if (const std::string* token = impl_->model.IdToToken(id)) tokens.push_back(*token);
+    if (const std::string* token = impl_->model->IdToToken(id)) tokens.push_back(*token);
   }
   if (!impl_->decoder) {
     std::string joined;
@@ -139,12 +141,12 @@ int32_t Tokenizer::vocab_size() const { return impl_->vocab_size; }
 
 std::optional<int32_t> Tokenizer::TokenToId(const std::string& token) const {
   if (const auto id = impl_->added.FindByContent(token)) return id;
-  return impl_->model.TokenToId(token);
+  return impl_->model->TokenToId(token);
 }
 
 std::string Tokenizer::IdToToken(int32_t id) const {
   if (const AddedToken* added = impl_->added.FindById(id)) return added->content;
-  if (const std::string* token = impl_->model.IdToToken(id)) return *token;
+  if (const std::string* token = impl_->model->IdToToken(id)) return *token;
   Fail("{}: no token has id {} (the vocabulary has ids 0 to {})", impl_->path, id, impl_->vocab_size - 1);
 }
 

@@ -72,15 +72,15 @@ std::array<CharClass, 128> MakeAsciiClasses() {
 
 // --- Normalization form C -------------------------------------------------------------------
 
-constexpr uint32_t kHangulSBase = 0xAC00, kHangulLBase = 0x1100, kHangulVBase = 0x1161,
-                   kHangulTBase = 0x11A7, kHangulLCount = 19, kHangulVCount = 21,
-                   kHangulTCount = 28, kHangulNCount = kHangulVCount * kHangulTCount,
+constexpr uint32_t kHangulSBase = 0xAC00, kHangulLBase = 0x1100, kHangulVBase = 0x1161, kHangulTBase = 0x11A7,
+                   kHangulLCount = 19, kHangulVCount = 21, kHangulTCount = 28,
+                   kHangulNCount = kHangulVCount * kHangulTCount,
                    kHangulSCount = kHangulLCount * kHangulNCount;
 
 uint8_t CombiningClass(uint32_t cp) {
   if (cp < 0x300 || cp >= kInvalidByteBase) return 0;
-  const auto* range = FindRange(unicode_tables::kCombiningClassRanges,
-                                unicode_tables::kCombiningClassRangeCount, cp);
+  const auto* range =
+      FindRange(unicode_tables::kCombiningClassRanges, unicode_tables::kCombiningClassRangeCount, cp);
   return range != nullptr ? range->value : 0;
 }
 
@@ -94,9 +94,8 @@ void Decompose(uint32_t cp, std::vector<uint32_t>* out) {
   }
   const auto* begin = unicode_tables::kDecompositions;
   const auto* end = begin + unicode_tables::kDecompositionCount;
-  const auto* it = std::lower_bound(begin, end, cp, [](const unicode_tables::Decomposition& d, uint32_t v) {
-    return d.code_point < v;
-  });
+  const auto* it = std::lower_bound(
+      begin, end, cp, [](const unicode_tables::Decomposition& d, uint32_t v) { return d.code_point < v; });
   if (cp < 0xC0 || it == end || it->code_point != cp) {
     out->push_back(cp);
     return;
@@ -111,20 +110,23 @@ uint32_t Compose(uint32_t first, uint32_t second) {
       second < kHangulVBase + kHangulVCount) {
     return kHangulSBase + ((first - kHangulLBase) * kHangulVCount + (second - kHangulVBase)) * kHangulTCount;
   }
-  if (first >= kHangulSBase && first < kHangulSBase + kHangulSCount && (first - kHangulSBase) % kHangulTCount == 0 &&
-      second > kHangulTBase && second < kHangulTBase + kHangulTCount) {
+  if (first >= kHangulSBase && first < kHangulSBase + kHangulSCount &&
+      (first - kHangulSBase) % kHangulTCount == 0 && second > kHangulTBase &&
+      second < kHangulTBase + kHangulTCount) {
     return first + (second - kHangulTBase);
   }
   const auto* begin = unicode_tables::kCompositions;
   const auto* end = begin + unicode_tables::kCompositionCount;
-  const auto* it = std::lower_bound(begin, end, std::make_pair(first, second),
-                                    [](const unicode_tables::Composition& c, const std::pair<uint32_t, uint32_t>& v) {
-                                      return std::make_pair(c.first, c.second) < v;
-                                    });
+  const auto* it =
+      std::lower_bound(begin, end, std::make_pair(first, second),
+                       [](const unicode_tables::Composition& c, const std::pair<uint32_t, uint32_t>& v) {
+                         return std::make_pair(c.first, c.second) < v;
+                       });
   return it != end && it->first == first && it->second == second ? it->composite : 0;
 }
 
-void NfcOfRun(const std::vector<uint32_t>& code_points, std::string* out) {
+// Full canonical decomposition of a run, in canonical order (NFD).
+std::vector<uint32_t> CanonicalDecomposition(const std::vector<uint32_t>& code_points) {
   std::vector<uint32_t> chars;
   chars.reserve(code_points.size() + 4);
   for (uint32_t cp : code_points) Decompose(cp, &chars);
@@ -140,6 +142,15 @@ void NfcOfRun(const std::vector<uint32_t>& code_points, std::string* out) {
                      [](uint32_t a, uint32_t b) { return CombiningClass(a) < CombiningClass(b); });
     i = j;
   }
+  return chars;
+}
+
+void NfdOfRun(const std::vector<uint32_t>& code_points, std::string* out) {
+  for (uint32_t cp : CanonicalDecomposition(code_points)) AppendUtf8(cp, out);
+}
+
+void NfcOfRun(const std::vector<uint32_t>& code_points, std::string* out) {
+  const std::vector<uint32_t> chars = CanonicalDecomposition(code_points);
   // Canonical composition.
   std::vector<uint32_t> result;
   result.reserve(chars.size());
@@ -256,17 +267,43 @@ bool IsWordChar(uint32_t cp) {
   }
 }
 
-std::string Nfc(std::string_view text) {
-  // Below U+0300 every character is its own NFC and composes with nothing before it.
+CategoryGroup CategoryGroupOf(uint32_t cp) {
+  if (cp >= kInvalidByteBase) return CategoryGroup::kNone;
+  const auto* range = FindRange(unicode_tables::kCategoryRanges, unicode_tables::kCategoryRangeCount, cp);
+  return range != nullptr ? static_cast<CategoryGroup>(range->value) : CategoryGroup::kNone;
+}
+
+void AppendLowercase(uint32_t cp, std::string* out) {
+  if (cp < 128) {
+    out->push_back(static_cast<char>(cp >= 'A' && cp <= 'Z' ? cp + ('a' - 'A') : cp));
+    return;
+  }
+  if (cp == 0x130) {  // LATIN CAPITAL LETTER I WITH DOT ABOVE: "i" and COMBINING DOT ABOVE
+    out->append("i\xCC\x87");
+    return;
+  }
+  const auto* begin = unicode_tables::kLowercase;
+  const auto* end = begin + unicode_tables::kLowercaseCount;
+  const auto* it = std::lower_bound(
+      begin, end, cp, [](const unicode_tables::CaseMapping& m, uint32_t v) { return m.code_point < v; });
+  AppendUtf8(it != end && it->code_point == cp ? it->mapped : cp, out);
+}
+
+namespace {
+
+// `text` normalized run by run (an invalid byte ends a run and is copied as it is), or returned
+// as it is when it has no byte at or above `first_nontrivial_lead` (below it every character is
+// its own normal form).
+std::string NormalizeRuns(std::string_view text, uint8_t first_nontrivial_lead,
+                          void (*normalize_run)(const std::vector<uint32_t>&, std::string*)) {
   bool trivial = true;
   for (char c : text) {
-    if (static_cast<uint8_t>(c) >= 0xCC) {
+    if (static_cast<uint8_t>(c) >= first_nontrivial_lead) {
       trivial = false;
       break;
     }
   }
   if (trivial) return std::string(text);
-  // Normalize run by run; an invalid byte ends a run and is copied as it is.
   std::string out;
   out.reserve(text.size());
   std::vector<uint32_t> run;
@@ -276,15 +313,27 @@ std::string Nfc(std::string_view text) {
     const uint32_t cp = DecodeAt(text, pos, &length);
     pos += length;
     if (cp >= kInvalidByteBase) {
-      NfcOfRun(run, &out);
+      normalize_run(run, &out);
       run.clear();
       AppendUtf8(cp, &out);
     } else {
       run.push_back(cp);
     }
   }
-  NfcOfRun(run, &out);
+  normalize_run(run, &out);
   return out;
+}
+
+}  // namespace
+
+// Below U+00C0 every character is its own NFD; below U+0300 its own NFC (and composes with
+// nothing before it).
+std::string Nfd(std::string_view text) {
+  return NormalizeRuns(text, /*first_nontrivial_lead=*/0xC3, NfdOfRun);
+}
+
+std::string Nfc(std::string_view text) {
+  return NormalizeRuns(text, /*first_nontrivial_lead=*/0xCC, NfcOfRun);
 }
 
 }  // namespace emoscope::unicode

@@ -37,7 +37,7 @@ enum class CharClass : uint8_t {
 };
 CharClass ClassOf(uint32_t code_point);
 inline bool IsLetter(uint32_t cp) { return ClassOf(cp) == CharClass::kLetter; }  // \p{L}
-inline bool IsNumber(uint32_t cp) {                                               // \p{N}
+inline bool IsNumber(uint32_t cp) {                                              // \p{N}
   const CharClass c = ClassOf(cp);
   return c == CharClass::kDigit || c == CharClass::kNumberLetter || c == CharClass::kNumberOther;
 }
@@ -45,7 +45,23 @@ inline bool IsSpace(uint32_t cp) { return ClassOf(cp) == CharClass::kSpace; }  /
 // \w as the regex crate reads it (letters, marks, numbers except No, connectors, joiners).
 bool IsWordChar(uint32_t cp);
 
-// Unicode normalization form C. Invalid bytes pass through unchanged.
+// The general-category groups BERT's normalizer and pre-tokenizer test; values match the
+// generated tables. An invalid-byte code point is kNone.
+enum class CategoryGroup : uint8_t {
+  kNone = 0,
+  kNonspacingMark = 1,  // Mn
+  kPunctuation = 2,     // P*
+  kOther = 3,           // C*: Cc, Cf, Cs, Co, Cn (unassigned)
+};
+CategoryGroup CategoryGroupOf(uint32_t code_point);
+
+// Appends the lowercase of one code point (Unicode's full lowercase mapping of that character
+// alone, as Rust's char::to_lowercase; no context such as final sigma). An invalid-byte code
+// point appends its byte.
+void AppendLowercase(uint32_t code_point, std::string* out);
+
+// Unicode normalization forms C and D. Invalid bytes pass through unchanged.
 std::string Nfc(std::string_view text);
+std::string Nfd(std::string_view text);
 
 }  // namespace emoscope::unicode

@@ -9,8 +9,12 @@ namespace emoscope::unicode_tables {
 
 struct ClassRange {
   uint32_t first;
-  uint32_t last;   // inclusive
-  uint8_t value;   // CharClass for kClassRanges, combining class for kCombiningClassRanges
+  uint32_t last;  // inclusive
+  uint8_t value;  // CharClass (kClassRanges), CategoryGroup (kCategoryRanges), combining class
+};
+struct CaseMapping {
+  uint32_t code_point;
+  uint32_t mapped;
 };
 struct Decomposition {
   uint32_t code_point;
@@ -26,8 +30,13 @@ struct Composition {
 // Sorted by code point, non-overlapping; code points not listed have value 0.
 extern const ClassRange kClassRanges[];
 extern const size_t kClassRangeCount;
+extern const ClassRange kCategoryRanges[];
+extern const size_t kCategoryRangeCount;
 extern const ClassRange kCombiningClassRanges[];
 extern const size_t kCombiningClassRangeCount;
+// Sorted by code_point: every code point whose lowercase is one other code point.
+extern const CaseMapping kLowercase[];
+extern const size_t kLowercaseCount;
 // Sorted by code_point.
 extern const Decomposition kDecompositions[];
 extern const size_t kDecompositionCount;

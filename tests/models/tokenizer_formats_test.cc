@@ -1,9 +1,7 @@
 // The tokenizer on hand-made tokenizer.json files of each family's layout (ids checked by hand,
 // derivations in tests/models/tiny_tokenizers.h and below) and on malformed files.
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
-
 #include <random>
 
 #include "common/error.h"
@@ -89,8 +87,13 @@ TEST_CASE("a Metaspace pre-tokenizer honours prepend_scheme first, always and sp
 TEST_CASE("an added token with lstrip and rstrip takes the spaces around it", "[tokenizer][added]") {
   emoscope::testing::TempDir dir;
   nlohmann::json json = emoscope::testing::TinyLlama2Tokenizer();
-  json["added_tokens"].push_back({{"id", 277}, {"content", "<mask>"}, {"single_word", false}, {"lstrip", true},
-                                  {"rstrip", true}, {"normalized", false}, {"special", false}});
+  json["added_tokens"].push_back({{"id", 277},
+                                  {"content", "<mask>"},
+                                  {"single_word", false},
+                                  {"lstrip", true},
+                                  {"rstrip", true},
+                                  {"normalized", false},
+                                  {"special", false}});
   const Tokenizer tokenizer = Load(dir, json);
   CHECK(tokenizer.vocab_size() == 278);
   CHECK(tokenizer.Encode("hello <mask> world", false) == Ids{271, 277, 276});
@@ -103,11 +106,11 @@ TEST_CASE("a Llama-3-style tokenizer splits with its regex, ignores merges for w
   nlohmann::json json = emoscope::testing::TinyLlama3Tokenizer();
   const Tokenizer tokenizer = Load(dir, json);
   CHECK(tokenizer.vocab_size() == 303);
-  CHECK(tokenizer.Encode("hello") == Ids{300, 258});             // whole word in the vocabulary
-  CHECK(tokenizer.Encode("12345", false) == Ids{261, 262});      // \p{N}{1,3}: "123", "45"
-  CHECK(tokenizer.Encode("'TIS", false) == Ids{39, 84, 73, 83});  // (?i) contraction "'T", then "IS"
+  CHECK(tokenizer.Encode("hello") == Ids{300, 258});               // whole word in the vocabulary
+  CHECK(tokenizer.Encode("12345", false) == Ids{261, 262});        // \p{N}{1,3}: "123", "45"
+  CHECK(tokenizer.Encode("'TIS", false) == Ids{39, 84, 73, 83});   // (?i) contraction "'T", then "IS"
   CHECK(tokenizer.Encode("x\n\ny", false) == Ids{120, 264, 121});  // \s*[\r\n]+ keeps "\n\n" together
-  CHECK(tokenizer.Encode("(hi", false) == Ids{265, 105});         // punctuation joins the word after it
+  CHECK(tokenizer.Encode("(hi", false) == Ids{265, 105});          // punctuation joins the word after it
   CHECK(tokenizer.Encode("a <tool> b", false) == Ids{97, 32, 302, 32, 98});
   CHECK(tokenizer.Encode("a<tool>b", false) == Ids{97, 60, 116, 111, 111, 108, 62, 98});  // not a single word
   CHECK(tokenizer.Encode("<|eot_id|>hello", false) == Ids{301, 258});
@@ -129,9 +132,9 @@ TEST_CASE("a Qwen2-style tokenizer splits digits one by one and applies NFC", "[
   json["normalizer"] = {{"type", "NFC"}};
   const Tokenizer tokenizer = Load(dir, json);
   CHECK(tokenizer.Encode("12345", false) == Ids{49, 50, 51, 52, 53});
-  CHECK(tokenizer.Encode("e\xCC\x81", false) == Ids{0xC3, 0xA9});                // e + acute -> é
+  CHECK(tokenizer.Encode("e\xCC\x81", false) == Ids{0xC3, 0xA9});                       // e + acute -> é
   CHECK(tokenizer.Encode("\xE1\x84\x80\xE1\x85\xA1", false) == Ids{0xEA, 0xB0, 0x80});  // jamo -> 가
-  CHECK(tokenizer.Encode("\xC3\xA9", false) == Ids{0xC3, 0xA9});               // already NFC
+  CHECK(tokenizer.Encode("\xC3\xA9", false) == Ids{0xC3, 0xA9});                        // already NFC
 }
 
 TEST_CASE("malformed tokenizer.json files are errors naming the file and the field", "[tokenizer][errors]") {
@@ -157,14 +160,14 @@ TEST_CASE("malformed tokenizer.json files are errors naming the file and the fie
   CHECK_THAT(error_of_json(json), Catch::Contains(path) && Catch::Contains("model: missing"));
 
   json = good;
-  json["model"]["type"] = "WordPiece";
-  CHECK_THAT(error_of_json(json), Catch::Contains(path) && Catch::Contains("model.type") &&
-                                      Catch::Contains("WordPiece"));
+  json["model"]["type"] = "Unigram";
+  CHECK_THAT(error_of_json(json),
+             Catch::Contains(path) && Catch::Contains("model.type") && Catch::Contains("Unigram"));
 
   json = good;
   json["model"]["merges"].push_back(nlohmann::json::array({"h", "zz"}));
-  CHECK_THAT(error_of_json(json), Catch::Contains(path) && Catch::Contains("model.merges[9]") &&
-                                      Catch::Contains("'zz'"));
+  CHECK_THAT(error_of_json(json),
+             Catch::Contains(path) && Catch::Contains("model.merges[9]") && Catch::Contains("'zz'"));
   json = good;
   json["model"]["merges"] = {"h e", "he"};
   CHECK_THAT(error_of_json(json), Catch::Contains("model.merges[1]"));
@@ -184,18 +187,19 @@ TEST_CASE("malformed tokenizer.json files are errors naming the file and the fie
   CHECK_THAT(error_of_json(json), Catch::Contains("added_tokens[0].content"));
 
   json = good;
-  json[nlohmann::json::json_pointer(kRegexPointer)] = "\\w+";
+  json[nlohmann::json::json_pointer(kRegexPointer)] = "(\\w+";
   CHECK_THAT(error_of_json(json), Catch::Contains("pre_tokenizer.pretokenizers[0].pattern.Regex") &&
-                                      Catch::Contains("\\\\w+"));
+                                      Catch::Contains("(\\\\w+") && Catch::Contains("does not compile"));
   json = good;
   json["normalizer"] = {{"type", "NFKC"}};
   CHECK_THAT(error_of_json(json), Catch::Contains("normalizer.type") && Catch::Contains("NFKC"));
   json = good;
-  json["decoder"] = {{"type", "WordPiece"}};
+  json["decoder"] = {{"type", "CTC"}};
   CHECK_THAT(error_of_json(json), Catch::Contains("decoder.type"));
   json = good;
   json["post_processor"]["processors"][1]["single"][0]["SpecialToken"]["id"] = "<nope>";
-  CHECK_THAT(error_of_json(json), Catch::Contains("post_processor.processors[1].special_tokens.<nope>: missing"));
+  CHECK_THAT(error_of_json(json),
+             Catch::Contains("post_processor.processors[1].special_tokens.<nope>: missing"));
   json = good;
   json["model"]["unk_token"] = "<unk>";
   CHECK_THAT(error_of_json(json), Catch::Contains("model.unk_token"));
@@ -208,18 +212,20 @@ TEST_CASE("random bytes, invalid UTF-8 included, encode and decode without error
   emoscope::testing::TempDir dir;
   nlohmann::json metaspace = emoscope::testing::TinyLlama2Tokenizer();
   metaspace["normalizer"] = nullptr;
-  metaspace["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "first"}};
+  metaspace["pre_tokenizer"] = {
+      {"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "first"}};
   nlohmann::json qwen = emoscope::testing::TinyLlama3Tokenizer();
   qwen["normalizer"] = {{"type", "NFC"}};
   std::vector<Tokenizer> tokenizers;
-  for (const nlohmann::json& json :
-       {emoscope::testing::TinyLlama2Tokenizer(), metaspace, emoscope::testing::TinyLlama3Tokenizer(), qwen}) {
+  for (const nlohmann::json& json : {emoscope::testing::TinyLlama2Tokenizer(), metaspace,
+                                     emoscope::testing::TinyLlama3Tokenizer(), qwen}) {
     const std::string path = dir.File("t" + std::to_string(tokenizers.size()) + ".json");
     emoscope::WriteFileAtomic(path, json.dump());
     tokenizers.push_back(Tokenizer::FromFile(path));
   }
   std::mt19937 rng(99);
-  const std::string fragments[] = {"<s>", "<tool>", "<|eot_id|>", " ", "\n", "\xCC\x81", "\xE2\x96\x81", "'T"};
+  const std::string fragments[] = {"<s>", "<tool>",   "<|eot_id|>",   " ",
+                                   "\n",  "\xCC\x81", "\xE2\x96\x81", "'T"};
   for (int trial = 0; trial < 400; ++trial) {
     std::string text;
     const size_t length = rng() % 24;
