@@ -148,7 +148,8 @@ int CoordinatorCommand(const std::vector<std::string>& argv) {
 
 // ---- worker ----
 
-int WorkerCommand(const std::vector<std::string>& argv, const std::function<TaskRegistry()>& make_registry) {
+int WorkerCommand(const std::vector<std::string>& argv, const std::function<TaskRegistry()>& make_registry,
+                  const std::function<void(int64_t)>& set_threads) {
   ArgParser parser("emoscope worker", "--connect ENDPOINT [options]");
   parser.Option("connect", "the coordinator's endpoint", "tcp://127.0.0.1:5555");
   parser.Option("slots", "tasks run at once", "1");
@@ -158,8 +159,10 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
   parser.Option("model-cache", "models kept loaded", "2");
   parser.Option("max-tasks", "drain and exit after this many tasks (0: never)", "0");
   parser.Option("drain-ms", "how long a drain waits for acknowledgements", "30000");
+  parser.Option("threads", "CPU threads of model tasks (0: the cores not busy: cores minus the load average)", "0");
   AddCurveClientOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
+  if (set_threads) set_threads(PositiveInt(args, "threads", 0));
   WorkerOptions options;
   options.endpoint = args.Get("connect");
   options.slots = PositiveInt(args, "slots", 1);
@@ -347,12 +350,16 @@ int RunCommand(const std::vector<std::string>& argv) {
   parser.Option("prefetch", "leases each worker holds beyond the running ones", "8");
   parser.Option("bind", "coordinator endpoint", "tcp://127.0.0.1:0");
   parser.Option("max-restarts", "how many times dead workers are restarted in all", "100");
+  parser.Option("threads", "CPU threads of each worker (0: the cores shared out among the workers, at least 1)", "0");
   AddCoordinatorOptions(parser);
   AddHttpOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
   const std::string file = args.Positional(0, "the campaign FILE");
   const int workers = PositiveInt(args, "workers", 1);
   int restarts_left = PositiveInt(args, "max-restarts", 0);
+  // Workers start together, before the load average sees them: share the cores out here.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = args.GetInt("threads") != 0 ? PositiveInt(args, "threads", 1) : std::max(1, cores / workers);
   CoordinatorOptions options = ReadCoordinatorOptions(args);
   options.db_path = args.Get("db");
   options.bind = args.Get("bind");
@@ -396,7 +403,9 @@ int RunCommand(const std::vector<std::string>& argv) {
                                                  "--slots",
                                                  args.Get("slots"),
                                                  "--prefetch",
-                                                 args.Get("prefetch")};
+                                                 args.Get("prefetch"),
+                                                 "--threads",
+                                                 std::to_string(threads)};
   std::vector<pid_t> pids;
   for (int index = 0; index < workers; ++index) pids.push_back(SpawnWorker(worker_words));
 
@@ -470,9 +479,9 @@ int RunCommand(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-Command MakeWorkerCommand(std::function<TaskRegistry()> make_registry) {
-  return {"worker", "run tasks for a coordinator", [make_registry](const std::vector<std::string>& args) {
-            return WorkerCommand(args, make_registry);
+Command MakeWorkerCommand(std::function<TaskRegistry()> make_registry, std::function<void(int64_t)> set_threads) {
+  return {"worker", "run tasks for a coordinator", [make_registry, set_threads](const std::vector<std::string>& args) {
+            return WorkerCommand(args, make_registry, set_threads);
           }};
 }
 

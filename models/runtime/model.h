@@ -31,9 +31,14 @@ namespace emoscope {
 
 struct AttentionContext;  // per-forward positions, masks and rotary tables (blocks.h)
 
+// dtype is the weights' precision. On CUDA the model also computes in it; on CPU it computes in
+// float32 on the weights rounded to dtype (bfloat16 and float16 matrix products have no fast CPU
+// kernels in libtorch: measured 15x slower, bench/BENCHMARKS.md), so a bfloat16 checkpoint's
+// values are used exactly and a CPU run is as fast as float32. CausalLm::dtype() is the compute dtype.
 struct LoadOptions {
-  std::string device = "cpu";    // "cpu", "cuda", "cuda:N"
-  std::string dtype = "float32";  // "float32", "bfloat16", "float16" (float16: CUDA only)
+  std::string device = "cpu";     // "cpu", "cuda", "cuda:N"
+  std::string dtype = "float32";  // "float32", "bfloat16", "float16"
+  bool compute_in_dtype_on_cpu = false;  // benchmarks only: the slow CPU path, to measure it
 };
 
 // Keys and values of earlier positions, for generation. Created empty; Forward appends.
@@ -54,15 +59,15 @@ struct SteeringVector {
 enum class LogitsMode { kNone, kLast, kAll };
 
 struct ForwardRequest {
-  at::Tensor input_ids;        // [B, T] int64
-  at::Tensor attention_mask;   // [B, T], nonzero = real token; undefined = all real
-  at::Tensor readout_weights;  // [B, T] float32 per-position weights; undefined = no readout
-  bool readout_norms = false;  // also read sum_t w[b, t] * |h_l[b, t]| (needs readout_weights)
-  bool keep_residual = false;  // return residual [L+1, B, T, hidden] float32
+  at::Tensor input_ids;                  // [B, T] int64
+  at::Tensor attention_mask;             // [B, T], nonzero = real token; undefined = all real
+  at::Tensor readout_weights;            // [B, T] float32 per-position weights; undefined = no readout
+  bool readout_norms = false;            // also read sum_t w[b, t] * |h_l[b, t]| (needs readout_weights)
+  bool keep_residual = false;            // return residual [L+1, B, T, hidden] float32
   LogitsMode logits = LogitsMode::kAll;  // kLast: the last column only (left padding)
   std::vector<SteeringVector> steering;
-  KvCache* cache = nullptr;    // when set, the inputs continue the cached sequences
-  bool enable_grad = false;    // training: record autograd (default: inference mode, no graph)
+  KvCache* cache = nullptr;  // when set, the inputs continue the cached sequences
+  bool enable_grad = false;  // training: record autograd (default: inference mode, no graph)
 };
 
 struct ForwardResult {
@@ -84,9 +89,14 @@ class CausalLm {
   const ModelConfig& config() const { return config_; }
   const std::string& dir() const { return dir_; }
   at::Device device() const { return device_; }
-  at::ScalarType dtype() const { return dtype_; }
+  at::ScalarType dtype() const { return dtype_; }  // compute dtype (float32 on CPU)
   int64_t num_layers() const { return config_.num_layers; }
   int64_t hidden_size() const { return config_.hidden_size; }
+  // Token ids generation may produce: [0, sampling_vocab()). Checkpoints often pad the embedding
+  // beyond the tokenizer (to a multiple of 64 or 128, or `model init --vocab-size`); ids the
+  // folder's tokenizer.json has no token for cannot be decoded, so Generate never picks them.
+  // The tokenizer's size when the folder has a tokenizer.json this project reads, else vocab_size.
+  int64_t sampling_vocab() const { return sampling_vocab_; }
 
   // The checkpoint's tensors as the model uses them, by their names in the checkpoint. Each entry
   // shares its storage with the model, so `tensor.set_data(copy)` makes the model use the copy
@@ -103,18 +113,19 @@ class CausalLm {
 
   // Architecture parts, each implemented in its own file from the shared blocks.
   virtual at::Tensor Embed(const at::Tensor& input_ids, const at::Tensor& positions) = 0;
-  virtual at::Tensor Block(int64_t layer, const at::Tensor& h, const AttentionContext& context, at::Tensor* cache_k,
-                           at::Tensor* cache_v) = 0;
+  virtual at::Tensor Block(int64_t layer, const at::Tensor& h, const AttentionContext& context,
+                           at::Tensor* cache_k, at::Tensor* cache_v) = 0;
   virtual at::Tensor Head(const at::Tensor& h) = 0;  // final norm + output head (+ soft-capping)
 
   ModelConfig config_;
   std::string dir_;
   at::ScalarType dtype_;
-  std::shared_ptr<void> weights_owner_;  // keeps memory-mapped weight files alive
-  at::Tensor inv_freq_global_;           // [D/2] float32 rotary frequencies; undefined for GPT-2
-  at::Tensor inv_freq_local_;            // sliding layers' frequencies when their base differs
+  std::shared_ptr<void> weights_owner_;           // keeps memory-mapped weight files alive
+  at::Tensor inv_freq_global_;                    // [D/2] float32 rotary frequencies; undefined for GPT-2
+  at::Tensor inv_freq_local_;                     // sliding layers' frequencies when their base differs
   std::map<std::string, at::Tensor> parameters_;  // filled by LoadModel from the loader
   bool trainable_ = true;
+  int64_t sampling_vocab_ = 0;  // set by LoadModel
   at::Device device_;
 };
 
@@ -124,5 +135,9 @@ std::unique_ptr<CausalLm> LoadModel(const std::string& dir, const LoadOptions& o
 
 // Parses "float32" / "bfloat16" / "float16"; Error naming `what` otherwise.
 at::ScalarType ParseComputeDtype(const std::string& name, const std::string& what);
+
+// The dtype a model whose weights are stored in `storage` computes in on `device`: float32 on CPU,
+// `storage` on CUDA (see LoadOptions).
+at::ScalarType ComputeDtypeFor(at::ScalarType storage, at::Device device);
 
 }  // namespace emoscope
