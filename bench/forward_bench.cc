@@ -70,7 +70,7 @@ int Main(int argc, char** argv) {
   parser.Option("tokens-per-batch", "tokens per batch (batch x sequence length)", "512");
   parser.Option("reps", "timed forward passes per variant", "6");
   parser.Option("dtype", "weights' dtype: float32 or bfloat16 (computed in float32 on CPU)", "float32");
-  parser.Flag("compute-in-dtype", "compute in --dtype on CPU too (the slow path LoadModel avoids)");
+  parser.Option("cpu-compute", "auto (LoadModel's rule), float32, or dtype (compute in --dtype)", "auto");
   parser.Option("threads", "intra-op threads (0: libtorch's default)", "0");
   const auto args = parser.Parse(std::vector<std::string>(argv + 1, argv + argc));
   emoscope::InitLogging();
@@ -79,7 +79,12 @@ int Main(int argc, char** argv) {
   const std::string& model_dir = bench_model.dir();
   emoscope::LoadOptions load;
   load.dtype = args.Get("dtype");
-  load.compute_in_dtype_on_cpu = args.Flag("compute-in-dtype");
+  const std::string rule = args.Get("cpu-compute");
+  if (rule != "auto" && rule != "float32" && rule != "dtype")
+    throw emoscope::UsageError("--cpu-compute: auto, float32 or dtype");
+  load.cpu_compute = rule == "float32" ? emoscope::CpuCompute::kFloat32
+                     : rule == "dtype" ? emoscope::CpuCompute::kDtype
+                                       : emoscope::CpuCompute::kAuto;
   if (args.GetInt("threads") > 0) at::set_num_threads(static_cast<int>(args.GetInt("threads")));
   const double rss_before = ProcessMemoryMiB("VmRSS");
   auto model = emoscope::LoadModel(model_dir, load);

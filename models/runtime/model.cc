@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -56,11 +57,32 @@ at::ScalarType ParseComputeDtype(const std::string& name, const std::string& wha
   Fail("{}: dtype '{}' is not one of float32, bfloat16, float16", what, name);
 }
 
-at::ScalarType ComputeDtypeFor(at::ScalarType storage, at::Device device) {
-  // bench/BENCHMARKS.md ("bfloat16 on CPU"): libtorch's CPU bfloat16 matrix products ran 15x slower
-  // than float32 here, although the CPU has avx512_bf16; float32 arithmetic on the bfloat16
-  // weights is exact for them and fast.
-  return device.is_cpu() ? at::kFloat : storage;
+bool CpuHasFastBfloat16() {
+  static const bool fast = [] {
+    if (!at::hasMKLDNN()) return false;
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+      if (line.rfind("flags", 0) != 0) continue;
+      return line.find(" avx512_bf16") != std::string::npos || line.find(" amx_bf16") != std::string::npos;
+    }
+    return false;
+  }();
+  return fast;
+}
+
+at::ScalarType ComputeDtypeFor(at::ScalarType storage, at::Device device, CpuCompute rule,
+                               bool fast_cpu_bfloat16) {
+  if (!device.is_cpu() || storage == at::kFloat) return storage;
+  switch (rule) {
+    case CpuCompute::kFloat32:
+      return at::kFloat;
+    case CpuCompute::kDtype:
+      return storage;
+    case CpuCompute::kAuto:
+      break;
+  }
+  return storage == at::kBFloat16 && fast_cpu_bfloat16 ? at::kBFloat16 : at::kFloat;
 }
 
 CausalLm::CausalLm(ModelConfig config, std::string dir, at::ScalarType dtype, at::Device device,
@@ -214,7 +236,7 @@ std::unique_ptr<CausalLm> LoadModel(const std::string& dir, const LoadOptions& o
   const at::Device device = ParseDevice(options.device);
   if (device.is_cuda() && !at::hasCUDA())
     Fail("device '{}' requested but this libtorch has no CUDA", options.device);
-  const at::ScalarType dtype = options.compute_in_dtype_on_cpu ? storage : ComputeDtypeFor(storage, device);
+  const at::ScalarType dtype = ComputeDtypeFor(storage, device, options.cpu_compute);
   std::vector<std::string> prefixes;
   if (config.family() == Family::kGpt2) {
     prefixes = {"transformer.", ""};

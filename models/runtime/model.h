@@ -31,14 +31,22 @@ namespace emoscope {
 
 struct AttentionContext;  // per-forward positions, masks and rotary tables (blocks.h)
 
-// dtype is the weights' precision. On CUDA the model also computes in it; on CPU it computes in
-// float32 on the weights rounded to dtype (bfloat16 and float16 matrix products have no fast CPU
-// kernels in libtorch: measured 15x slower, bench/BENCHMARKS.md), so a bfloat16 checkpoint's
-// values are used exactly and a CPU run is as fast as float32. CausalLm::dtype() is the compute dtype.
+// dtype is the weights' precision: each tensor is rounded to it. On CUDA the model computes in it.
+// On CPU it computes in it only where libtorch's CPU bfloat16 matrix products are fast (oneDNN and
+// a CPU with avx512_bf16 or amx_bf16: measured 2x faster than float32); elsewhere in float32 on
+// the rounded weights (bfloat16 kernels measured 15x slower there; float16 always), which uses a
+// bfloat16 checkpoint's values exactly (bench/BENCHMARKS.md, "bfloat16 on CPU").
+// CausalLm::dtype() is the compute dtype.
+enum class CpuCompute {
+  kAuto,     // the rule above
+  kFloat32,  // float32 whatever the CPU (tests, benchmarks)
+  kDtype,    // dtype whatever the CPU (benchmarks: the slow path)
+};
+
 struct LoadOptions {
   std::string device = "cpu";     // "cpu", "cuda", "cuda:N"
   std::string dtype = "float32";  // "float32", "bfloat16", "float16"
-  bool compute_in_dtype_on_cpu = false;  // benchmarks only: the slow CPU path, to measure it
+  CpuCompute cpu_compute = CpuCompute::kAuto;
 };
 
 // Keys and values of earlier positions, for generation. Created empty; Forward appends.
@@ -136,8 +144,13 @@ std::unique_ptr<CausalLm> LoadModel(const std::string& dir, const LoadOptions& o
 // Parses "float32" / "bfloat16" / "float16"; Error naming `what` otherwise.
 at::ScalarType ParseComputeDtype(const std::string& name, const std::string& what);
 
-// The dtype a model whose weights are stored in `storage` computes in on `device`: float32 on CPU,
-// `storage` on CUDA (see LoadOptions).
-at::ScalarType ComputeDtypeFor(at::ScalarType storage, at::Device device);
+// Whether this libtorch and CPU have fast bfloat16 matrix products: oneDNN built in and the CPU
+// flags (/proc/cpuinfo) list avx512_bf16 or amx_bf16. Read once.
+bool CpuHasFastBfloat16();
+
+// The dtype a model whose weights are stored in `storage` computes in on `device` (see
+// LoadOptions); `fast_cpu_bfloat16` is CpuHasFastBfloat16() unless a test says otherwise.
+at::ScalarType ComputeDtypeFor(at::ScalarType storage, at::Device device, CpuCompute rule = CpuCompute::kAuto,
+                               bool fast_cpu_bfloat16 = CpuHasFastBfloat16());
 
 }  // namespace emoscope

@@ -253,7 +253,23 @@ TEST_CASE("bfloat16 runs every architecture close to float32", "[runtime][bf16]"
   }
 }
 
-TEST_CASE("on CPU a bfloat16 model computes in float32 on its bfloat16 weights", "[runtime][bf16]") {
+TEST_CASE("the compute dtype is the weights' on CUDA, and on CPU bfloat16 only where its kernels are fast",
+          "[runtime][bf16]") {
+  using emoscope::ComputeDtypeFor;
+  using emoscope::CpuCompute;
+  const at::Device cpu(at::kCPU);
+  const at::Device cuda(at::kCUDA, 0);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cuda, CpuCompute::kAuto, false) == at::kBFloat16);
+  CHECK(ComputeDtypeFor(at::kHalf, cuda, CpuCompute::kFloat32, false) == at::kHalf);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cpu, CpuCompute::kAuto, true) == at::kBFloat16);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cpu, CpuCompute::kAuto, false) == at::kFloat);
+  CHECK(ComputeDtypeFor(at::kHalf, cpu, CpuCompute::kAuto, true) == at::kFloat);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cpu, CpuCompute::kFloat32, true) == at::kFloat);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cpu, CpuCompute::kDtype, false) == at::kBFloat16);
+  CHECK(ComputeDtypeFor(at::kFloat, cpu, CpuCompute::kDtype, false) == at::kFloat);
+}
+
+TEST_CASE("computing in float32 on CPU uses a bfloat16 model's weights exactly", "[runtime][bf16]") {
   emoscope::testing::TempDir dir;
   emoscope::ModelInitOptions options;
   options.arch = "llama";
@@ -266,6 +282,7 @@ TEST_CASE("on CPU a bfloat16 model computes in float32 on its bfloat16 weights",
   emoscope::InitRandomModel(options, dir.File("bf16"));  // the same values, rounded to bfloat16
   emoscope::LoadOptions load;
   load.dtype = "bfloat16";
+  load.cpu_compute = emoscope::CpuCompute::kFloat32;
   auto rounded = emoscope::LoadModel(dir.File("f32"), load);  // float32 file, bfloat16 storage
   auto stored = emoscope::LoadModel(dir.File("bf16"), load);  // bfloat16 file
   load.dtype = "float32";
@@ -279,7 +296,7 @@ TEST_CASE("on CPU a bfloat16 model computes in float32 on its bfloat16 weights",
   CHECK(MaxDiff(a.residual, Run(*upcast, ids).residual) == 0.0);
   CHECK(MaxDiff(a.logits, Run(*upcast, ids).logits) == 0.0);
   CHECK(MaxDiff(a.residual, Run(*full, ids).residual) > 0.0);  // the rounding is there
-  emoscope::LoadOptions half;
+  emoscope::LoadOptions half;                                  // float16 on CPU: float32 whatever the CPU
   half.dtype = "float16";
   CHECK(emoscope::LoadModel(dir.File("f32"), half)->dtype() == at::kFloat);
 }
