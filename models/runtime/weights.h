@@ -3,9 +3,8 @@
 // Names are looked up under each of the architecture's prefixes in turn ("transformer." or "" for
 // GPT-2; "model." for the others, "language_model.model." inside multimodal Gemma 3 folders), and
 // every tensor's shape is checked. Each tensor is rounded to the storage dtype (when the file holds
-// another), then converted to the compute dtype on the device: on CPU a bfloat16 model is stored
-// bfloat16 and computed float32 (LoadModel), so its weights are the bfloat16 values upcast once at
-// load. On CPU, a tensor whose stored dtype is both is used in place from the memory-mapped file
+// another), then converted to the compute dtype on the device: where a bfloat16 model computes in
+// float32 (LoadModel's rule), its weights are the bfloat16 values upcast once at load. On CPU, a tensor whose stored dtype is both is used in place from the memory-mapped file
 // (no copy); others are converted once.
 #pragma once
 
