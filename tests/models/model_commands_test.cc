@@ -72,7 +72,8 @@ TEST_CASE("model init creates the missing parent folders of --out", "[commands]"
   CHECK_THAT(over_file.output, Catch::Contains("config.json"));
 }
 
-TEST_CASE("the model commands take --threads and refuse a negative count", "[commands][threads]") {
+TEST_CASE("the model commands, worker and run take --threads and refuse a negative count",
+          "[commands][threads]") {
   emoscope::testing::TempDir dir;
   const std::string model = dir.File("tiny");
   REQUIRE(RunCommand(Emoscope() + " model init --arch gpt2 --layers 1 --hidden 16 --heads 2 --out " +
@@ -86,6 +87,14 @@ TEST_CASE("the model commands take --threads and refuse a negative count", "[com
                                    " --text hi --threads -1 --out " + ShellQuote(dir.File("o.safetensors")));
   CHECK(negative.exit_code == 2);
   CHECK_THAT(negative.output, Catch::Contains("--threads"));
+  // Checked before a worker connects or a campaign is read.
+  const auto worker = RunCommand(Emoscope() + " worker --connect tcp://127.0.0.1:9 --threads -1");
+  CHECK(worker.exit_code == 2);
+  CHECK_THAT(worker.output, Catch::Contains("--threads"));
+  const auto run = RunCommand(Emoscope() + " run " + ShellQuote(dir.File("none.yaml")) + " --db " +
+                              ShellQuote(dir.File("d.db")) + " --threads -1");
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.output, Catch::Contains("--threads"));
 }
 
 TEST_CASE("model inspect reports a tensor that does not match config.json and exits 1",
