@@ -29,6 +29,12 @@ if(EMOSCOPE_LIB_torch_cuda AND EMOSCOPE_LIB_c10_cuda)
 endif()
 target_link_libraries(emoscope_libtorch INTERFACE ${EMOSCOPE_LIB_torch} ${EMOSCOPE_LIB_torch_cpu} ${EMOSCOPE_LIB_c10}
                                                   Threads::Threads)
+# A c10 built with glog (Debian's libtorch, not the wheels) has its headers call glog.
+file(STRINGS ${EMOSCOPE_TORCH_PREFIX}/include/c10/macros/cmake_macros.h emoscope_c10_glog REGEX "^#define C10_USE_GLOG")
+if(emoscope_c10_glog)
+  find_library(EMOSCOPE_LIB_glog glog REQUIRED)
+  target_link_libraries(emoscope_libtorch INTERFACE ${EMOSCOPE_LIB_glog})
+endif()
 # The libraries' folder (the CUDA ones are named inside a flag, where CMake does not look).
 set_property(TARGET emoscope_libtorch APPEND PROPERTY INTERFACE_LINK_OPTIONS "-Wl,-rpath,${EMOSCOPE_TORCH_PREFIX}/lib")
 set(TORCH_LIBRARIES emoscope_libtorch)
