@@ -159,7 +159,8 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
   parser.Option("model-cache", "models kept loaded", "2");
   parser.Option("max-tasks", "drain and exit after this many tasks (0: never)", "0");
   parser.Option("drain-ms", "how long a drain waits for acknowledgements", "30000");
-  parser.Option("threads", "CPU threads of model tasks (0: the cores not busy: cores minus the load average)", "0");
+  parser.Option("threads", "CPU threads of model tasks (0: the cores not busy: cores minus the load average)",
+                "0");
   AddCurveClientOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
   if (set_threads) set_threads(PositiveInt(args, "threads", 0));
@@ -350,7 +351,8 @@ int RunCommand(const std::vector<std::string>& argv) {
   parser.Option("prefetch", "leases each worker holds beyond the running ones", "8");
   parser.Option("bind", "coordinator endpoint", "tcp://127.0.0.1:0");
   parser.Option("max-restarts", "how many times dead workers are restarted in all", "100");
-  parser.Option("threads", "CPU threads of each worker (0: the cores shared out among the workers, at least 1)", "0");
+  parser.Option("threads",
+                "CPU threads of each worker (0: the cores shared out among the workers, at least 1)", "0");
   AddCoordinatorOptions(parser);
   AddHttpOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
@@ -359,7 +361,8 @@ int RunCommand(const std::vector<std::string>& argv) {
   int restarts_left = PositiveInt(args, "max-restarts", 0);
   // Workers start together, before the load average sees them: share the cores out here.
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = args.GetInt("threads") != 0 ? PositiveInt(args, "threads", 1) : std::max(1, cores / workers);
+  const int threads =
+      args.GetInt("threads") != 0 ? PositiveInt(args, "threads", 1) : std::max(1, cores / workers);
   CoordinatorOptions options = ReadCoordinatorOptions(args);
   options.db_path = args.Get("db");
   options.bind = args.Get("bind");
@@ -479,8 +482,10 @@ int RunCommand(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-Command MakeWorkerCommand(std::function<TaskRegistry()> make_registry, std::function<void(int64_t)> set_threads) {
-  return {"worker", "run tasks for a coordinator", [make_registry, set_threads](const std::vector<std::string>& args) {
+Command MakeWorkerCommand(std::function<TaskRegistry()> make_registry,
+                          std::function<void(int64_t)> set_threads) {
+  return {"worker", "run tasks for a coordinator",
+          [make_registry, set_threads](const std::vector<std::string>& args) {
             return WorkerCommand(args, make_registry, set_threads);
           }};
 }
