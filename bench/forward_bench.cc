@@ -5,7 +5,8 @@
 //   build/bench/forward_bench [--tokens-per-batch 512] [--batch 4] [--reps 5] [--model DIR]
 //
 // Runs alternate between the variants (bare, readout, readout without logits), in an order rotated
-// each repetition, so drift in machine load hits each alike; the median of each is reported. See bench/BENCHMARKS.md.
+// each repetition, so drift in machine load hits each alike; the median of each is reported. See
+// bench/BENCHMARKS.md.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -15,19 +16,23 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <string>
 
+#include "bench/bench_model.h"
 #include "common/args.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "models/runtime/model.h"
-#include "bench/bench_model.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Seconds(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 double Median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -48,13 +53,25 @@ double MatmulRate(int64_t n, int reps) {
   return Median(rates);
 }
 
+// A field of /proc/self/status in MiB (VmRSS: resident now, VmHWM: peak), 0 when unreadable.
+double ProcessMemoryMiB(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // kB
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   emoscope::ArgParser parser("forward_bench", "[options]");
   parser.Option("model", "existing model folder (default: write a random GPT-2-small one to a temp folder)");
   parser.Option("batch", "sequences per batch", "4");
   parser.Option("tokens-per-batch", "tokens per batch (batch x sequence length)", "512");
   parser.Option("reps", "timed forward passes per variant", "6");
-  parser.Option("dtype", "float32 or bfloat16", "float32");
+  parser.Option("dtype", "weights' dtype: float32 or bfloat16 (computed in float32 on CPU)", "float32");
+  parser.Option("cpu-compute", "auto (LoadModel's rule), float32, or dtype (compute in --dtype)", "auto");
+  parser.Option("threads", "intra-op threads (0: libtorch's default)", "0");
   const auto args = parser.Parse(std::vector<std::string>(argv + 1, argv + argc));
   emoscope::InitLogging();
 
@@ -62,7 +79,16 @@ int Main(int argc, char** argv) {
   const std::string& model_dir = bench_model.dir();
   emoscope::LoadOptions load;
   load.dtype = args.Get("dtype");
+  const std::string rule = args.Get("cpu-compute");
+  if (rule != "auto" && rule != "float32" && rule != "dtype")
+    throw emoscope::UsageError("--cpu-compute: auto, float32 or dtype");
+  load.cpu_compute = rule == "float32" ? emoscope::CpuCompute::kFloat32
+                     : rule == "dtype" ? emoscope::CpuCompute::kDtype
+                                       : emoscope::CpuCompute::kAuto;
+  if (args.GetInt("threads") > 0) at::set_num_threads(static_cast<int>(args.GetInt("threads")));
+  const double rss_before = ProcessMemoryMiB("VmRSS");
   auto model = emoscope::LoadModel(model_dir, load);
+  const double rss_loaded = ProcessMemoryMiB("VmRSS");
   const int64_t batch = args.GetInt("batch");
   const int64_t length = args.GetInt("tokens-per-batch") / batch;
   const int64_t tokens = batch * length;
@@ -105,11 +131,30 @@ int Main(int argc, char** argv) {
               model_dir.c_str(), params / 1e6, static_cast<long long>(model->num_layers()),
               static_cast<long long>(batch), static_cast<long long>(length), args.Get("dtype").c_str(),
               at::get_num_threads());
+  std::printf("compute dtype %s; resident memory after load +%.0f MiB (mapped weights count once touched)\n",
+              c10::toString(model->dtype()), rss_loaded - rss_before);
   std::printf("matmul rate (2048^3 float32)  %.1f GFLOP/s\n", matmul);
   report("bare forward (logits)", bare_t);
   report("forward + all-layer readout", readout_t);
   report("readout, no logits", only_t);
   std::printf("readout overhead over bare forward: %+.1f%%\n", 100.0 * (readout_t / bare_t - 1.0));
+  std::printf("peak resident memory %.0f MiB\n", ProcessMemoryMiB("VmHWM"));
+  if (load.dtype != "float32" && model->dtype() == at::kFloat) {
+    // The alternative to upcasting once at load: bfloat16 weights in memory, upcast at every
+    // matrix product. Its cost per forward pass is converting every weight once.
+    std::vector<at::Tensor> stored;
+    for (const auto& [name, tensor] : model->parameters()) stored.push_back(tensor.to(at::kBFloat16));
+    std::vector<double> convert_s;
+    for (int i = 0; i < 3; ++i) {
+      const auto start = Clock::now();
+      for (const at::Tensor& tensor : stored) tensor.to(at::kFloat);
+      convert_s.push_back(Seconds(start));
+    }
+    std::printf(
+        "upcasting every weight bfloat16 -> float32 (per-matmul upcast, per forward): %.3f s = %.1f%% of a "
+        "bare forward\n",
+        Median(convert_s), 100.0 * Median(convert_s) / bare_t);
+  }
   return 0;
 }
 

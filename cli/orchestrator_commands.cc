@@ -155,7 +155,8 @@ int CoordinatorCommand(const std::vector<std::string>& argv) {
 
 // ---- worker ----
 
-int WorkerCommand(const std::vector<std::string>& argv, const std::function<TaskRegistry()>& make_registry) {
+int WorkerCommand(const std::vector<std::string>& argv, const std::function<TaskRegistry()>& make_registry,
+                  const std::function<void(int64_t)>& set_threads) {
   ArgParser parser("emoscope worker", "--connect ENDPOINT [options]");
   parser.Option("connect", "the coordinator's endpoint", "tcp://127.0.0.1:5555");
   parser.Option("slots", "tasks run at once", "1");
@@ -166,6 +167,8 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
   parser.Option("max-tasks", "drain and exit after this many tasks (0: never)", "0");
   parser.Option("drain-ms", "how long a drain waits for acknowledgements", "30000");
   parser.Option("parent-pid", "exit when this process dies (set by 'emoscope run' for its workers)", "0");
+  parser.Option("threads", "CPU threads of model tasks (0: the cores not busy: cores minus the load average)",
+                "0");
   AddCurveClientOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
   if (const int parent = PositiveInt(args, "parent-pid", 0); parent > 0) {
@@ -174,6 +177,7 @@ int WorkerCommand(const std::vector<std::string>& argv, const std::function<Task
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail("prctl(PR_SET_PDEATHSIG) failed");
     if (::getppid() != parent) return kExitError;  // It died before the prctl took effect.
   }
+  if (set_threads) set_threads(PositiveInt(args, "threads", 0));
   WorkerOptions options;
   options.endpoint = args.Get("connect");
   options.slots = PositiveInt(args, "slots", 1);
@@ -375,6 +379,8 @@ int RunCommand(const std::vector<std::string>& argv) {
   parser.Option("prefetch", "leases each worker holds beyond the running ones", "8");
   parser.Option("bind", "coordinator endpoint", "tcp://127.0.0.1:0");
   parser.Option("max-restarts", "how many times dead workers are restarted in all", "100");
+  parser.Option("threads",
+                "CPU threads of each worker (0: the cores shared out among the workers, at least 1)", "0");
   AddCoordinatorOptions(parser);
   AddHttpOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
@@ -386,6 +392,10 @@ int RunCommand(const std::vector<std::string>& argv) {
                     workers, MaxLocalWorkers()));
   }
   int restarts_left = PositiveInt(args, "max-restarts", 0);
+  // Workers start together, before the load average sees them: share the cores out here.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads =
+      args.GetInt("threads") != 0 ? PositiveInt(args, "threads", 1) : std::max(1, cores / workers);
   CoordinatorOptions options = ReadCoordinatorOptions(args);
   options.db_path = args.Get("db");
   options.bind = args.Get("bind");
@@ -441,7 +451,9 @@ int RunCommand(const std::vector<std::string>& argv) {
                                                    "--prefetch",
                                                    args.Get("prefetch"),
                                                    "--parent-pid",
-                                                   std::to_string(::getpid())};
+                                                   std::to_string(::getpid()),
+                                                   "--threads",
+                                                   std::to_string(threads)};
     reader.emplace(options.db_path, OpenMode::kReadOnly);
     for (int index = 0; index < workers; ++index) pids.push_back(SpawnWorker(worker_words));
     status = QueryCampaignStatus(*reader, campaign.name).front();
@@ -514,9 +526,11 @@ int RunCommand(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-Command MakeWorkerCommand(std::function<TaskRegistry()> make_registry) {
-  return {"worker", "run tasks for a coordinator", [make_registry](const std::vector<std::string>& args) {
-            return WorkerCommand(args, make_registry);
+Command MakeWorkerCommand(std::function<TaskRegistry()> make_registry,
+                          std::function<void(int64_t)> set_threads) {
+  return {"worker", "run tasks for a coordinator",
+          [make_registry, set_threads](const std::vector<std::string>& args) {
+            return WorkerCommand(args, make_registry, set_threads);
           }};
 }
 

@@ -13,7 +13,10 @@ namespace emoscope {
 std::vector<Command> OrchestratorCommands();
 
 // `emoscope worker` running the kinds `make_registry` registers; a program with more task kinds
-// (emoscope-torch) lists its own worker command built here.
-Command MakeWorkerCommand(std::function<TaskRegistry()> make_registry);
+// (emoscope-torch) lists its own worker command built here. `set_threads`, when given, receives
+// --threads (0: automatic) before the worker starts: emoscope-torch sets libtorch's thread count
+// with it; the test kinds of emoscope's own worker use none.
+Command MakeWorkerCommand(std::function<TaskRegistry()> make_registry,
+                          std::function<void(int64_t threads)> set_threads = {});
 
 }  // namespace emoscope

@@ -2,41 +2,49 @@
 #include "cli/torch_commands.h"
 
 #include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
-
 #include "cli/commands.h"
+#include "cli/orchestrator_commands.h"
+#include "cli/verify_command.h"
 #include "common/args.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/progress.h"
+#include "models/runtime/classifier.h"
 #include "models/runtime/generate.h"
 #include "models/runtime/model.h"
-#include "models/runtime/classifier.h"
 #include "models/runtime/model_init.h"
 #include "models/runtime/tensor_file.h"
+#include "models/runtime/threads.h"
 #include "models/tokenizer/tokenizer.h"
-#include "cli/orchestrator_commands.h"
-#include "cli/verify_command.h"
+#include "models/training/trainer.h"
 #include "science/tasks.h"
 #include "worker/task_registry.h"
-#include "models/training/trainer.h"
 
 namespace emoscope {
 namespace {
 
+// Threads of the model commands: 0 is the rule of models/runtime/threads.h.
+constexpr const char* kThreadsHelp =
+    "CPU threads (0: the cores not busy: cores minus the load average, at least 1)";
+
 void AddLoadOptions(ArgParser& parser) {
-  parser.Option("dtype", "compute dtype: float32, bfloat16 (float16 on CUDA)", "float32");
+  parser.Option("dtype", "weights' dtype: float32, bfloat16, float16 (CPU: float32 unless its bf16 kernels are fast)",
+                "float32");
   parser.Option("device", "cpu, cuda or cuda:N", "cpu");
+  parser.Option("threads", kThreadsHelp, "0");
 }
 
-LoadOptions GetLoadOptions(const ParsedArgs& args) {
+// Also sets the process's thread count (--threads).
+LoadOptions GetLoadOptions(const ParsedArgs& args, const char* command) {
+  SetThreadCount(args.GetInt("threads"), command);
   LoadOptions options;
   options.dtype = args.Get("dtype");
   options.device = args.Get("device");
@@ -48,7 +56,8 @@ int RunForward(const std::vector<std::string>& argv) {
   parser.Positionals(1, "MODEL_DIR: a Hugging Face model folder (config.json, safetensors)");
   parser.Option("input", "safetensors file holding input_ids (I64 [B, T]) and optionally attention_mask");
   parser.Option("text", "instead of --input: a text, tokenized with the folder's tokenizer.json");
-  parser.Option("out", "where to write residual (F32 [L+1, B, T, hidden]) and logits (F32 [B, T, vocab])").Required();
+  parser.Option("out", "where to write residual (F32 [L+1, B, T, hidden]) and logits (F32 [B, T, vocab])")
+      .Required();
   AddLoadOptions(parser);
   const ParsedArgs args = parser.Parse(argv);
   const std::string& dir = args.Positional(0, "MODEL_DIR");
@@ -69,14 +78,15 @@ int RunForward(const std::vector<std::string>& argv) {
   if (ids->second.scalar_type() != at::kLong || ids->second.dim() != 2) {
     Fail("{}: tensor 'input_ids' must be I64 with shape [B, T]", input_path);
   }
-  std::unique_ptr<CausalLm> model = LoadModel(dir, GetLoadOptions(args));
+  std::unique_ptr<CausalLm> model = LoadModel(dir, GetLoadOptions(args, "emoscope forward"));
   ForwardRequest request;
   request.input_ids = ids->second;
   auto mask = inputs.find("attention_mask");
   if (mask != inputs.end()) request.attention_mask = mask->second;
   request.keep_residual = true;
   const ForwardResult result = model->Forward(request);
-  WriteTensorFile(args.Get("out"), {{"input_ids", ids->second}, {"residual", result.residual}, {"logits", result.logits}},
+  WriteTensorFile(args.Get("out"),
+                  {{"input_ids", ids->second}, {"residual", result.residual}, {"logits", result.logits}},
                   {{"format", "pt"}, {"model", dir}, {"dtype", args.Get("dtype")}});
   std::fprintf(stderr, "wrote %s: residual [%s], logits [%s]\n", args.Get("out").c_str(),
                fmt::format("{}", fmt::join(result.residual.sizes(), ", ")).c_str(),
@@ -85,7 +95,8 @@ int RunForward(const std::vector<std::string>& argv) {
 }
 
 // The steering vector: the file's only tensor, the one --vector names, or layer.LAYER.
-at::Tensor ReadSteeringVector(const std::string& path, const std::optional<std::string>& name, int64_t layer) {
+at::Tensor ReadSteeringVector(const std::string& path, const std::optional<std::string>& name,
+                              int64_t layer) {
   const std::map<std::string, at::Tensor> tensors = ReadTensorFile(path);
   std::string key;
   if (name) {
@@ -119,7 +130,7 @@ int RunGenerate(const std::vector<std::string>& argv) {
   const std::string& dir = args.Positional(0, "MODEL_DIR");
 
   const Tokenizer tokenizer = Tokenizer::FromFolder(dir);
-  std::unique_ptr<CausalLm> model = LoadModel(dir, GetLoadOptions(args));
+  std::unique_ptr<CausalLm> model = LoadModel(dir, GetLoadOptions(args, "emoscope generate"));
   GenerationRequest request;
   std::vector<int64_t> prompt;
   for (int32_t id : tokenizer.Encode(args.Get("prompt"))) prompt.push_back(id);
@@ -132,20 +143,24 @@ int RunGenerate(const std::vector<std::string>& argv) {
   request.sampling.top_p = args.GetDouble("top-p");
   request.sampling.top_k = args.GetInt("top-k");
   request.sampling.stop_tokens = model->config().eos_token_ids;
-  if (request.sampling.top_p <= 0 || request.sampling.top_p > 1) throw UsageError("emoscope generate: --top-p must be in (0, 1]");
+  if (request.sampling.top_p <= 0 || request.sampling.top_p > 1)
+    throw UsageError("emoscope generate: --top-p must be in (0, 1]");
   if (auto steer = args.GetOptional("steer")) {
     if (!args.Has("layer")) throw UsageError("emoscope generate: --steer needs --layer");
     SteeringVector vector;
     vector.layer = args.GetInt("layer");
-    vector.vector = ReadSteeringVector(*steer, args.GetOptional("vector"), vector.layer) * args.GetDouble("alpha");
+    vector.vector =
+        ReadSteeringVector(*steer, args.GetOptional("vector"), vector.layer) * args.GetDouble("alpha");
     request.steering.push_back(vector);
   }
   const GenerationResult result = Generate(*model, request);
   std::vector<int32_t> ids(result.tokens[0].begin(), result.tokens[0].end());
   const std::string continuation = tokenizer.Decode(ids);
   if (args.Flag("json")) {
-    nlohmann::json out = {{"prompt", args.Get("prompt")}, {"continuation", continuation},
-                          {"tokens", result.tokens[0]}, {"stopped", static_cast<bool>(result.stopped[0])}};
+    nlohmann::json out = {{"prompt", args.Get("prompt")},
+                          {"continuation", continuation},
+                          {"tokens", result.tokens[0]},
+                          {"stopped", static_cast<bool>(result.stopped[0])}};
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("%s%s\n", args.Get("prompt").c_str(), continuation.c_str());
@@ -156,8 +171,10 @@ int RunGenerate(const std::vector<std::string>& argv) {
 int RunModelInit(const std::vector<std::string>& argv) {
   ArgParser parser("emoscope model init", "--arch ARCH --out DIR [--layers N --hidden D ...]");
   ModelInitOptions defaults;
-  parser.Option("arch", "gpt2, llama, mistral, qwen2, gemma, gemma2, gemma3, or roberta-classifier").Required();
-  parser.Option("labels", "roberta-classifier: comma-separated labels", "anger,disgust,fear,joy,sadness,surprise,neutral");
+  parser.Option("arch", "gpt2, llama, mistral, qwen2, gemma, gemma2, gemma3, or roberta-classifier")
+      .Required();
+  parser.Option("labels", "roberta-classifier: comma-separated labels",
+                "anger,disgust,fear,joy,sadness,surprise,neutral");
   parser.Option("out", "folder to write").Required();
   parser.Option("layers", "number of blocks", std::to_string(defaults.layers));
   parser.Option("hidden", "hidden size", std::to_string(defaults.hidden));
@@ -182,7 +199,8 @@ int RunModelInit(const std::vector<std::string>& argv) {
     std::string labels = args.Get("labels");
     for (size_t start = 0; start <= labels.size();) {
       const size_t comma = labels.find(',', start);
-      const std::string label = labels.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      const std::string label =
+          labels.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (!label.empty()) options.labels.push_back(label);
       if (comma == std::string::npos) break;
       start = comma + 1;
@@ -239,21 +257,24 @@ int RunModelTrain(const std::vector<std::string>& argv) {
   parser.Option("neutral-fraction", "share of neutral documents", text(d.neutral_fraction));
   parser.Option("validation-fraction", "share of documents held out", text(d.validation_fraction));
   parser.Option("vocab", "tokenizer size: 256 bytes + merges + end-of-text", text(d.vocab));
-  parser.Option("tokenizer-documents", "training documents the BPE merges are learned on", text(d.tokenizer_documents));
+  parser.Option("tokenizer-documents", "training documents the BPE merges are learned on",
+                text(d.tokenizer_documents));
   parser.Option("seed", "corpus, initialization and batch-order seed", text(d.seed));
   parser.Option("batch", "sequences per step", text(d.batch));
   parser.Option("seq-len", "tokens per sequence (and the model's max positions)", text(d.seq_len));
   parser.Option("lr", "peak learning rate", text(d.lr));
   parser.Option("warmup", "linear warmup steps", text(d.warmup));
   parser.Option("min-lr-ratio", "cosine floor as a fraction of --lr", text(d.min_lr_ratio));
-  parser.Option("weight-decay", "AdamW decoupled weight decay (matrices and embeddings)", text(d.weight_decay));
+  parser.Option("weight-decay", "AdamW decoupled weight decay (matrices and embeddings)",
+                text(d.weight_decay));
   parser.Option("beta1", "AdamW first-moment decay", text(d.beta1));
   parser.Option("beta2", "AdamW second-moment decay", text(d.beta2));
   parser.Option("clip", "global gradient-norm clip (0: off)", text(d.clip));
   parser.Option("checkpoint-every", "steps between checkpoints (0: at the end and on a signal only)",
                 text(d.checkpoint_every));
-  parser.Option("eval-windows", "sequences scored for the final train and validation losses", text(d.eval_windows));
-  parser.Option("threads", "CPU threads (0: the cores not busy: cores minus the load average, at least 1)", text(d.threads));
+  parser.Option("eval-windows", "sequences scored for the final train and validation losses",
+                text(d.eval_windows));
+  parser.Option("threads", kThreadsHelp, text(d.threads));
   parser.Option("device", "cpu, cuda or cuda:N", d.device);
   parser.Flag("json", "print the report as JSON");
   const ParsedArgs args = parser.Parse(argv);
@@ -293,17 +314,20 @@ int RunModelTrain(const std::vector<std::string>& argv) {
   if (args.Flag("json")) {
     std::printf("%s\n", ReportJson(report).dump().c_str());
   } else if (!report.completed) {
-    std::printf("stopped at step %lld of %lld; checkpoint in %s/checkpoint (run the same command to continue)\n",
-                static_cast<long long>(report.steps), static_cast<long long>(options.steps), options.out.c_str());
+    std::printf(
+        "stopped at step %lld of %lld; checkpoint in %s/checkpoint (run the same command to continue)\n",
+        static_cast<long long>(report.steps), static_cast<long long>(options.steps), options.out.c_str());
   } else {
-    std::printf("%s", fmt::format("wrote {}: {} parameters, vocab {}, {} steps in {} ({:.0f} CPU seconds)\n"
-                                  "  train loss {:.4f}, validation loss {:.4f}, unigram baseline {:.4f} (nats/token)\n"
-                                  "  {:.0f} tokens/s on {} threads; {} training and {} validation tokens\n",
-                                  report.out, report.parameters, report.vocab, report.steps,
-                                  FormatDuration(report.elapsed_seconds), report.cpu_seconds, report.train_loss, report.validation_loss,
-                                  report.unigram_loss, report.tokens_per_second, report.threads, report.train_tokens,
-                                  report.validation_tokens)
-                          .c_str());
+    std::printf(
+        "%s",
+        fmt::format("wrote {}: {} parameters, vocab {}, {} steps in {} ({:.0f} CPU seconds)\n"
+                    "  train loss {:.4f}, validation loss {:.4f}, unigram baseline {:.4f} (nats/token)\n"
+                    "  {:.0f} tokens/s on {} threads; {} training and {} validation tokens\n",
+                    report.out, report.parameters, report.vocab, report.steps,
+                    FormatDuration(report.elapsed_seconds), report.cpu_seconds, report.train_loss,
+                    report.validation_loss, report.unigram_loss, report.tokens_per_second, report.threads,
+                    report.train_tokens, report.validation_tokens)
+            .c_str());
   }
   return report.completed ? kExitOk : kExitStopped;
 }
@@ -312,16 +336,22 @@ int RunModelTrain(const std::vector<std::string>& argv) {
 
 std::vector<Command> TorchCommands() {
   std::vector<Command> commands = TorchCommandNames();
-  commands.push_back(MakeWorkerCommand(ScienceTaskRegistry));
+  commands.push_back(MakeWorkerCommand(ScienceTaskRegistry,
+                                       [](int64_t threads) { SetThreadCount(threads, "emoscope worker"); }));
   for (Command& command : commands) {
     if (command.name == "forward") command.run = RunForward;
     if (command.name == "generate") command.run = RunGenerate;
     if (command.name == "model init") command.run = RunModelInit;
-    if (command.name == "verify") command.run = [](const std::vector<std::string>& args) { return RunVerify(args, ScienceTaskRegistry()); };
+    if (command.name == "verify")
+      command.run = [](const std::vector<std::string>& args) {
+        return RunVerify(args, ScienceTaskRegistry());
+      };
     if (command.name == "model train") command.run = RunModelTrain;
     if (!command.run) {
       const std::string name = command.name;
-      command.run = [name](const std::vector<std::string>&) -> int { Fail("'{}' is not available here", name); };
+      command.run = [name](const std::vector<std::string>&) -> int {
+        Fail("'{}' is not available here", name);
+      };
     }
   }
   return commands;

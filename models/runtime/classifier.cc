@@ -3,17 +3,14 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/file_util.h"
 #include "models/runtime/blocks.h"
+#include "models/runtime/model_init.h"
 #include "models/runtime/tensor_file.h"
 #include "models/runtime/weights.h"
 #include "models/tokenizer/tokenizer.h"
@@ -43,7 +40,8 @@ EncoderConfig ReadConfig(const std::string& dir) {
   EncoderConfig c;
   const std::string type = root.value("model_type", "");
   if (type != "roberta" && type != "bert" && type != "xlm-roberta") {
-    Fail("{}: field 'model_type': '{}' is not a supported classifier (roberta, xlm-roberta, bert)", path, type);
+    Fail("{}: field 'model_type': '{}' is not a supported classifier (roberta, xlm-roberta, bert)", path,
+         type);
   }
   c.roberta = type != "bert";
   auto require = [&](const char* name) -> int64_t {
@@ -83,7 +81,8 @@ EncoderConfig ReadConfig(const std::string& dir) {
     } catch (const std::exception&) {
       Fail("{}: field 'id2label': key '{}' is not a label id", path, key);
     }
-    if (index >= c.labels.size() || !value.is_string()) Fail("{}: field 'id2label': bad entry '{}'", path, key);
+    if (index >= c.labels.size() || !value.is_string())
+      Fail("{}: field 'id2label': bad entry '{}'", path, key);
     c.labels[index] = value.get<std::string>();
   }
   return c;
@@ -91,11 +90,12 @@ EncoderConfig ReadConfig(const std::string& dir) {
 
 class EncoderClassifier final : public SequenceClassifier {
  public:
-  EncoderClassifier(const std::string& dir, const std::string& device) : config_(ReadConfig(dir)), device_(device) {
+  EncoderClassifier(const std::string& dir, const std::string& device)
+      : config_(ReadConfig(dir)), device_(device) {
     labels_ = config_.labels;
     tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::FromFolder(dir));
     const std::string base = config_.roberta ? "roberta." : "bert.";
-    WeightLoader loader(dir, {base, ""}, at::kFloat, device_);
+    WeightLoader loader(dir, {base, ""}, /*storage=*/at::kFloat, /*compute=*/at::kFloat, device_);
     owner_ = loader.owner();
     const int64_t d = config_.hidden;
     word_ = loader.Load("embeddings.word_embeddings.weight", {config_.vocab, d});
@@ -148,7 +148,8 @@ class EncoderClassifier final : public SequenceClassifier {
       std::vector<int64_t> ids;
       for (int32_t id : tokenizer_->Encode(text)) ids.push_back(id);
       if (static_cast<int64_t>(ids.size()) > config_.positions - (config_.roberta ? config_.pad_id + 1 : 0)) {
-        ids.resize(static_cast<size_t>(config_.positions - (config_.roberta ? config_.pad_id + 1 : 0)));  // truncation
+        ids.resize(static_cast<size_t>(config_.positions -
+                                       (config_.roberta ? config_.pad_id + 1 : 0)));  // truncation
       }
       if (ids.empty()) ids.push_back(config_.pad_id);
       width = std::max<int64_t>(width, static_cast<int64_t>(ids.size()));
@@ -164,13 +165,15 @@ class EncoderClassifier final : public SequenceClassifier {
       }
     }
     for (int64_t id : flat) {
-      if (id < 0 || id >= config_.vocab) Fail("classifier: token id {} is outside its vocabulary of {}", id, config_.vocab);
+      if (id < 0 || id >= config_.vocab)
+        Fail("classifier: token id {} is outside its vocabulary of {}", id, config_.vocab);
     }
     const at::Tensor ids = at::tensor(flat, at::kLong).view({batch, width}).to(device_);
     const at::Tensor mask = at::tensor(mask_flat, at::kLong).view({batch, width}).to(device_);
     // RoBERTa numbers real tokens from padding_idx + 1; BERT from 0.
-    const at::Tensor positions = config_.roberta ? mask.cumsum(1) * mask + config_.pad_id
-                                                 : at::arange(width, ids.options()).unsqueeze(0).expand({batch, width});
+    const at::Tensor positions = config_.roberta
+                                     ? mask.cumsum(1) * mask + config_.pad_id
+                                     : at::arange(width, ids.options()).unsqueeze(0).expand({batch, width});
     at::Tensor h = at::embedding(word_, ids) + at::embedding(position_, positions) + type_[0];
     h = LayerNorm(h, embed_ln_w_, embed_ln_b_, config_.eps);
     const at::Tensor allowed = mask.ne(0).unsqueeze(1).unsqueeze(1).expand({batch, 1, width, width});
@@ -186,7 +189,8 @@ class EncoderClassifier final : public SequenceClassifier {
       h = LayerNorm(h + Linear(inner, layer.down, layer.down_b), layer.ln2_w, layer.ln2_b, config_.eps);
     }
     const at::Tensor first = h.select(1, 0);  // <s> / [CLS]
-    const at::Tensor logits = Linear(at::tanh(Linear(first, head_dense_, head_dense_b_)), head_out_, head_out_b_);
+    const at::Tensor logits =
+        Linear(at::tanh(Linear(first, head_dense_, head_dense_b_)), head_out_, head_out_b_);
     const at::Tensor probs = at::softmax(logits.to(at::kDouble), -1).to(at::kCPU).contiguous();
     const double* data = probs.data_ptr<double>();
     const auto labels = static_cast<int64_t>(labels_.size());
@@ -209,7 +213,8 @@ class EncoderClassifier final : public SequenceClassifier {
 
 }  // namespace
 
-std::unique_ptr<SequenceClassifier> SequenceClassifier::Load(const std::string& dir, const std::string& device) {
+std::unique_ptr<SequenceClassifier> SequenceClassifier::Load(const std::string& dir,
+                                                             const std::string& device) {
   try {
     return std::make_unique<EncoderClassifier>(dir, device);
   } catch (const c10::Error& error) {
@@ -218,16 +223,20 @@ std::unique_ptr<SequenceClassifier> SequenceClassifier::Load(const std::string& 
 }
 
 void InitRandomClassifier(const ClassifierInitOptions& o, const std::string& dir) {
-  if (o.arch != "roberta") Fail("classifier init: only --arch roberta can be written (its tokenizer is byte-level BPE)");
+  if (o.arch != "roberta")
+    Fail("classifier init: only --arch roberta can be written (its tokenizer is byte-level BPE)");
   if (o.labels.size() < 2) Fail("classifier init: give at least two labels");
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) Fail("{}: cannot create: {}", dir, std::strerror(errno));
+  CreateModelFolder(dir);
   // Byte-level BPE vocabulary: 256 bytes, then <s> <pad> </s> <unk> (ids 256..259); RoBERTa's
   // template wraps every text in <s> ... </s>.
   const std::string tokenizer_path = JoinPath(dir, "tokenizer.json");
   WriteByteLevelBpeTokenizer(tokenizer_path, {}, {"<s>", "<pad>", "</s>", "<unk>"});
   json tokenizer = json::parse(ReadFile(tokenizer_path));
-  tokenizer["post_processor"] = {{"type", "RobertaProcessing"}, {"sep", {"</s>", 258}}, {"cls", {"<s>", 256}},
-                                 {"trim_offsets", true}, {"add_prefix_space", false}};
+  tokenizer["post_processor"] = {{"type", "RobertaProcessing"},
+                                 {"sep", {"</s>", 258}},
+                                 {"cls", {"<s>", 256}},
+                                 {"trim_offsets", true},
+                                 {"add_prefix_space", false}};
   WriteFileAtomic(tokenizer_path, tokenizer.dump(2));
   const int64_t vocab = 260;
   const int64_t positions = 400;  // RoBERTa numbers positions from pad_token_id (257) + 1
@@ -237,12 +246,22 @@ void InitRandomClassifier(const ClassifierInitOptions& o, const std::string& dir
     id2label[std::to_string(i)] = o.labels[i];
     label2id[o.labels[i]] = i;
   }
-  const json config = {{"architectures", {"RobertaForSequenceClassification"}}, {"model_type", "roberta"},
-                       {"vocab_size", vocab}, {"hidden_size", o.hidden}, {"num_hidden_layers", o.layers},
-                       {"num_attention_heads", o.heads}, {"intermediate_size", o.intermediate},
-                       {"hidden_act", "gelu"}, {"max_position_embeddings", positions}, {"type_vocab_size", 1},
-                       {"layer_norm_eps", 1e-5}, {"pad_token_id", 257}, {"bos_token_id", 256}, {"eos_token_id", 258},
-                       {"id2label", id2label}, {"label2id", label2id}};
+  const json config = {{"architectures", {"RobertaForSequenceClassification"}},
+                       {"model_type", "roberta"},
+                       {"vocab_size", vocab},
+                       {"hidden_size", o.hidden},
+                       {"num_hidden_layers", o.layers},
+                       {"num_attention_heads", o.heads},
+                       {"intermediate_size", o.intermediate},
+                       {"hidden_act", "gelu"},
+                       {"max_position_embeddings", positions},
+                       {"type_vocab_size", 1},
+                       {"layer_norm_eps", 1e-5},
+                       {"pad_token_id", 257},
+                       {"bos_token_id", 256},
+                       {"eos_token_id", 258},
+                       {"id2label", id2label},
+                       {"label2id", label2id}};
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   auto add = [&](const std::string& name, std::vector<int64_t> shape, double std, double mean = 0.0) {
@@ -256,7 +275,8 @@ void InitRandomClassifier(const ClassifierInitOptions& o, const std::string& dir
   add("roberta.embeddings.LayerNorm.bias", {d}, 0.02);
   for (int64_t i = 0; i < o.layers; ++i) {
     const std::string p = "roberta.encoder.layer." + std::to_string(i) + ".";
-    for (const char* name : {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"}) {
+    for (const char* name :
+         {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"}) {
       add(p + name + ".weight", {d, d}, 0.05);
       add(p + name + ".bias", {d}, 0.02);
     }

@@ -22,7 +22,8 @@ std::pair<at::Tensor, at::Tensor> PackBatch(const std::vector<std::vector<int64_
   std::vector<int64_t> mask(ids.size(), 0);
   for (int64_t b = 0; b < batch; ++b) {
     std::vector<int64_t> row = first[static_cast<size_t>(b)];
-    if (!second.empty()) row.insert(row.end(), second[static_cast<size_t>(b)].begin(), second[static_cast<size_t>(b)].end());
+    if (!second.empty())
+      row.insert(row.end(), second[static_cast<size_t>(b)].begin(), second[static_cast<size_t>(b)].end());
     const int64_t offset = left_pad ? width - static_cast<int64_t>(row.size()) : 0;
     for (size_t t = 0; t < row.size(); ++t) {
       const auto at = static_cast<size_t>(b * width + offset + static_cast<int64_t>(t));
@@ -42,9 +43,8 @@ int64_t SampleToken(const float* logits, int64_t vocab, const SamplingOptions& o
   std::vector<int64_t> order(static_cast<size_t>(vocab));
   std::iota(order.begin(), order.end(), 0);
   // Most likely first; ties by id so the order never depends on the sort's stability.
-  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return logits[a] != logits[b] ? logits[a] > logits[b] : a < b;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](int64_t a, int64_t b) { return logits[a] != logits[b] ? logits[a] > logits[b] : a < b; });
   size_t keep = order.size();
   if (options.top_k > 0) keep = std::min(keep, static_cast<size_t>(options.top_k));
   const double top = static_cast<double>(logits[order[0]]) / options.temperature;
@@ -80,7 +80,8 @@ GenerationResult Generate(CausalLm& model, const GenerationRequest& request) {
     Fail("generate: {} seeds for {} prompts", request.seeds.size(), batch);
   }
   for (const SteeringVector& steer : request.steering) {
-    if (steer.positions.defined()) Fail("generate: steering applies to every position; positions must be unset");
+    if (steer.positions.defined())
+      Fail("generate: steering applies to every position; positions must be unset");
   }
   int64_t longest = 0;
   for (const auto& prompt : request.prompts) {
@@ -107,15 +108,17 @@ GenerationResult Generate(CausalLm& model, const GenerationRequest& request) {
   int64_t active = batch;
   for (int64_t step = 0; step < sampling.max_new_tokens && active > 0; ++step) {
     const at::Tensor logits = model.Forward(forward).logits.to(at::kCPU).contiguous();  // [B, V]
-    const int64_t vocab = logits.size(1);
+    const int64_t row = logits.size(1);
+    const int64_t vocab = std::min(row, model.sampling_vocab());  // ids the tokenizer can decode
     std::vector<int64_t> next(static_cast<size_t>(batch), 0);
     std::vector<int64_t> next_mask(static_cast<size_t>(batch), 0);
     for (int64_t b = 0; b < batch; ++b) {
       const auto index = static_cast<size_t>(b);
       if (result.stopped[index]) continue;
       const double u = rngs[index].NextDouble();
-      const int64_t token = SampleToken(logits.data_ptr<float>() + b * vocab, vocab, sampling, u);
-      if (std::find(sampling.stop_tokens.begin(), sampling.stop_tokens.end(), token) != sampling.stop_tokens.end()) {
+      const int64_t token = SampleToken(logits.data_ptr<float>() + b * row, vocab, sampling, u);
+      if (std::find(sampling.stop_tokens.begin(), sampling.stop_tokens.end(), token) !=
+          sampling.stop_tokens.end()) {
         result.stopped[index] = true;
         --active;
         continue;
@@ -125,7 +128,8 @@ GenerationResult Generate(CausalLm& model, const GenerationRequest& request) {
       next_mask[index] = 1;
     }
     forward.input_ids = at::tensor(next, at::kLong).view({batch, 1});
-    forward.attention_mask = at::tensor(next_mask, at::kLong).view({batch, 1});  // finished: masked placeholder
+    forward.attention_mask =
+        at::tensor(next_mask, at::kLong).view({batch, 1});  // finished: masked placeholder
   }
   return result;
 }
@@ -134,7 +138,8 @@ std::vector<std::vector<double>> ContinuationLogProbs(CausalLm& model,
                                                       const std::vector<std::vector<int64_t>>& prompts,
                                                       const std::vector<std::vector<int64_t>>& continuations,
                                                       const std::vector<SteeringVector>& steering) {
-  if (prompts.size() != continuations.size()) Fail("log-probs: {} prompts for {} continuations", prompts.size(), continuations.size());
+  if (prompts.size() != continuations.size())
+    Fail("log-probs: {} prompts for {} continuations", prompts.size(), continuations.size());
   const auto batch = static_cast<int64_t>(prompts.size());
   std::vector<std::vector<double>> out(prompts.size());
   if (batch == 0) return out;
@@ -148,8 +153,9 @@ std::vector<std::vector<double>> ContinuationLogProbs(CausalLm& model,
   forward.input_ids = ids;
   forward.attention_mask = mask;
   forward.steering = steering;
-  const at::Tensor log_probs =
-      at::log_softmax(model.Forward(forward).logits.to(at::kDouble), -1).to(at::kCPU).contiguous();  // [B, T, V]
+  const at::Tensor log_probs = at::log_softmax(model.Forward(forward).logits.to(at::kDouble), -1)
+                                   .to(at::kCPU)
+                                   .contiguous();  // [B, T, V]
   const int64_t vocab = log_probs.size(2);
   const double* data = log_probs.data_ptr<double>();
   for (int64_t b = 0; b < batch; ++b) {

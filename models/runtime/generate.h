@@ -11,9 +11,9 @@ namespace emoscope {
 
 struct SamplingOptions {
   int64_t max_new_tokens = 64;
-  double temperature = 0.0;  // 0: greedy (ties to the lowest token id)
-  double top_p = 1.0;        // nucleus: the smallest set of most likely tokens with mass >= top_p
-  int64_t top_k = 0;         // 0: off
+  double temperature = 0.0;          // 0: greedy (ties to the lowest token id)
+  double top_p = 1.0;                // nucleus: the smallest set of most likely tokens with mass >= top_p
+  int64_t top_k = 0;                 // 0: off
   std::vector<int64_t> stop_tokens;  // generation of a sequence ends at any of these
 };
 
@@ -32,11 +32,14 @@ struct GenerationResult {
   std::vector<bool> stopped;                 // ended on a stop token (rather than max_new_tokens)
 };
 
-// Prompts are left-padded into one batch; one forward pass per new token.
+// Prompts are left-padded into one batch; one forward pass per new token. Tokens are drawn from
+// ids below model.sampling_vocab() only (the distribution renormalized over them; greedy takes
+// their argmax), so every generated id decodes.
 GenerationResult Generate(CausalLm& model, const GenerationRequest& request);
 
 // Natural-log probability of each continuation token given everything before it, in one batched
-// forward pass (right padding). prompts[i] must be non-empty. Steering as in Generate.
+// forward pass (right padding). prompts[i] must be non-empty. Steering as in Generate. Softmax over
+// every embedding row, as Hugging Face's log-probabilities are.
 std::vector<std::vector<double>> ContinuationLogProbs(CausalLm& model,
                                                       const std::vector<std::vector<int64_t>>& prompts,
                                                       const std::vector<std::vector<int64_t>>& continuations,

@@ -2,10 +2,16 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <fstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "models/runtime/architectures.h"
 #include "models/runtime/blocks.h"
+#include "models/tokenizer/tokenizer.h"
 
 namespace emoscope {
 namespace {
@@ -22,6 +28,26 @@ at::Device ParseDevice(const std::string& name) {
   }
 }
 
+// The ids the folder's tokenizer can decode, at most the embedding's rows; every row when the
+// folder has no tokenizer.json (forward passes on ids need none) or one this project cannot read
+// (said once, as a warning: `generate` would fail on it anyway).
+int64_t SamplingVocab(const ModelConfig& config, const std::string& dir) {
+  if (!FileExists(JoinPath(dir, "tokenizer.json"))) return config.vocab_size;
+  try {
+    const int64_t tokenizer_size = Tokenizer::FromFolder(dir).vocab_size();
+    if (tokenizer_size < config.vocab_size) {
+      spdlog::info(
+          "{}: the embedding has {} rows, the tokenizer {} tokens; generation samples only the {} ids it can "
+          "decode",
+          dir, config.vocab_size, tokenizer_size, tokenizer_size);
+    }
+    return std::min(config.vocab_size, tokenizer_size);
+  } catch (const Error& error) {
+    spdlog::warn("{}: generation may produce every embedding row: {}", dir, error.what());
+    return config.vocab_size;
+  }
+}
+
 }  // namespace
 
 at::ScalarType ParseComputeDtype(const std::string& name, const std::string& what) {
@@ -29,6 +55,34 @@ at::ScalarType ParseComputeDtype(const std::string& name, const std::string& wha
   if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
   if (name == "float16" || name == "fp16") return at::kHalf;
   Fail("{}: dtype '{}' is not one of float32, bfloat16, float16", what, name);
+}
+
+bool CpuHasFastBfloat16() {
+  static const bool fast = [] {
+    if (!at::hasMKLDNN()) return false;
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+      if (line.rfind("flags", 0) != 0) continue;
+      return line.find(" avx512_bf16") != std::string::npos || line.find(" amx_bf16") != std::string::npos;
+    }
+    return false;
+  }();
+  return fast;
+}
+
+at::ScalarType ComputeDtypeFor(at::ScalarType storage, at::Device device, CpuCompute rule,
+                               bool fast_cpu_bfloat16) {
+  if (!device.is_cpu() || storage == at::kFloat) return storage;
+  switch (rule) {
+    case CpuCompute::kFloat32:
+      return at::kFloat;
+    case CpuCompute::kDtype:
+      return storage;
+    case CpuCompute::kAuto:
+      break;
+  }
+  return storage == at::kBFloat16 && fast_cpu_bfloat16 ? at::kBFloat16 : at::kFloat;
 }
 
 CausalLm::CausalLm(ModelConfig config, std::string dir, at::ScalarType dtype, at::Device device,
@@ -65,7 +119,8 @@ ForwardResult CausalLm::Forward(const ForwardRequest& request) {
   const at::Tensor ids = ids_in.to(device_);
   at::Tensor mask;
   if (request.attention_mask.defined()) {
-    CheckShape(request.attention_mask.sizes() == ids_in.sizes(), "attention_mask must have the shape of input_ids");
+    CheckShape(request.attention_mask.sizes() == ids_in.sizes(),
+               "attention_mask must have the shape of input_ids");
     mask = request.attention_mask.to(device_).ne(0);
   } else {
     mask = at::ones({batch, steps}, at::TensorOptions().dtype(at::kBool).device(device_));
@@ -75,18 +130,21 @@ ForwardResult CausalLm::Forward(const ForwardRequest& request) {
   if (has_past) CheckShape(cache->positions.size(0) == batch, "the cache holds a different batch size");
 
   // Positions count real tokens only, so padding on either side changes nothing.
-  const at::Tensor past_real = has_past ? cache->valid.sum(1, /*keepdim=*/true) : at::zeros({batch, 1}, mask.options().dtype(at::kLong));
+  const at::Tensor past_real = has_past ? cache->valid.sum(1, /*keepdim=*/true)
+                                        : at::zeros({batch, 1}, mask.options().dtype(at::kLong));
   const at::Tensor positions = (past_real + mask.to(at::kLong).cumsum(1) - 1).clamp_min(0);
-  if (config_.family() == Family::kGpt2 && positions.max().item<int64_t>() >= config_.max_position_embeddings) {
-    Fail("forward: sequence longer than the model's {} positions ({})", config_.max_position_embeddings, config_.path);
+  if (config_.family() == Family::kGpt2 &&
+      positions.max().item<int64_t>() >= config_.max_position_embeddings) {
+    Fail("forward: sequence longer than the model's {} positions ({})", config_.max_position_embeddings,
+         config_.path);
   }
   const at::Tensor key_positions = has_past ? at::cat({cache->positions, positions}, 1) : positions;
   const at::Tensor key_valid = has_past ? at::cat({cache->valid, mask}, 1) : mask;
 
   AttentionContext context;
   context.positions = positions;
-  const at::Tensor query_pos = positions.unsqueeze(1).unsqueeze(-1);      // [B,1,T,1]
-  const at::Tensor key_pos = key_positions.unsqueeze(1).unsqueeze(1);     // [B,1,1,S]
+  const at::Tensor query_pos = positions.unsqueeze(1).unsqueeze(-1);   // [B,1,T,1]
+  const at::Tensor key_pos = key_positions.unsqueeze(1).unsqueeze(1);  // [B,1,1,S]
   context.mask_global = key_valid.unsqueeze(1).unsqueeze(1) & key_pos.le(query_pos);
   if (config_.sliding_window) {
     context.mask_sliding = context.mask_global & key_pos.gt(query_pos - *config_.sliding_window);
@@ -116,7 +174,8 @@ ForwardResult CausalLm::Forward(const ForwardRequest& request) {
   at::Tensor readout_weights;
   ForwardResult result;
   if (request.readout_weights.defined()) {
-    CheckShape(request.readout_weights.sizes() == ids_in.sizes(), "readout_weights must have the shape of input_ids");
+    CheckShape(request.readout_weights.sizes() == ids_in.sizes(),
+               "readout_weights must have the shape of input_ids");
     readout_weights = request.readout_weights.to(device_, at::kFloat).unsqueeze(1);  // [B,1,T]
     result.readout = at::empty({num_points, batch, config_.hidden_size},
                                at::TensorOptions().dtype(at::kFloat).device(device_));
@@ -173,17 +232,18 @@ ForwardResult CausalLm::Forward(const ForwardRequest& request) {
 
 std::unique_ptr<CausalLm> LoadModel(const std::string& dir, const LoadOptions& options) {
   const ModelConfig config = LoadModelConfig(dir);
-  const at::ScalarType dtype = ParseComputeDtype(options.dtype, "load options");
+  const at::ScalarType storage = ParseComputeDtype(options.dtype, "load options");
   const at::Device device = ParseDevice(options.device);
-  if (device.is_cuda() && !at::hasCUDA()) Fail("device '{}' requested but this libtorch has no CUDA", options.device);
-  if (dtype == at::kHalf && device.is_cpu()) Fail("dtype float16 is supported on CUDA only; use float32 or bfloat16 on CPU");
+  if (device.is_cuda() && !at::hasCUDA())
+    Fail("device '{}' requested but this libtorch has no CUDA", options.device);
+  const at::ScalarType dtype = ComputeDtypeFor(storage, device, options.cpu_compute);
   std::vector<std::string> prefixes;
   if (config.family() == Family::kGpt2) {
     prefixes = {"transformer.", ""};
   } else {
     prefixes = {"model.", "language_model.model.", ""};
   }
-  WeightLoader loader(dir, prefixes, dtype, device);
+  WeightLoader loader(dir, prefixes, storage, dtype, device);
   std::unique_ptr<CausalLm> model;
   try {
     switch (config.family()) {
@@ -200,6 +260,7 @@ std::unique_ptr<CausalLm> LoadModel(const std::string& dir, const LoadOptions& o
   } catch (const c10::Error& error) {
     Fail("{}: loading failed: {}", dir, error.what_without_backtrace());
   }
+  model->sampling_vocab_ = SamplingVocab(config, dir);
   model->parameters_ = loader.loaded();
   model->trainable_ = !loader.loaded_derived();
   return model;

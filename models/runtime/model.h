@@ -31,9 +31,22 @@ namespace emoscope {
 
 struct AttentionContext;  // per-forward positions, masks and rotary tables (blocks.h)
 
+// dtype is the weights' precision: each tensor is rounded to it. On CUDA the model computes in it.
+// On CPU it computes in it only where libtorch's CPU bfloat16 matrix products are fast (oneDNN and
+// a CPU with avx512_bf16 or amx_bf16: measured 2x faster than float32); elsewhere in float32 on
+// the rounded weights (bfloat16 kernels measured 15x slower there; float16 always), which uses a
+// bfloat16 checkpoint's values exactly (bench/BENCHMARKS.md, "bfloat16 on CPU").
+// CausalLm::dtype() is the compute dtype.
+enum class CpuCompute {
+  kAuto,     // the rule above
+  kFloat32,  // float32 whatever the CPU (tests, benchmarks)
+  kDtype,    // dtype whatever the CPU (benchmarks: the slow path)
+};
+
 struct LoadOptions {
-  std::string device = "cpu";    // "cpu", "cuda", "cuda:N"
-  std::string dtype = "float32";  // "float32", "bfloat16", "float16" (float16: CUDA only)
+  std::string device = "cpu";     // "cpu", "cuda", "cuda:N"
+  std::string dtype = "float32";  // "float32", "bfloat16", "float16"
+  CpuCompute cpu_compute = CpuCompute::kAuto;
 };
 
 // Keys and values of earlier positions, for generation. Created empty; Forward appends.
@@ -54,15 +67,15 @@ struct SteeringVector {
 enum class LogitsMode { kNone, kLast, kAll };
 
 struct ForwardRequest {
-  at::Tensor input_ids;        // [B, T] int64
-  at::Tensor attention_mask;   // [B, T], nonzero = real token; undefined = all real
-  at::Tensor readout_weights;  // [B, T] float32 per-position weights; undefined = no readout
-  bool readout_norms = false;  // also read sum_t w[b, t] * |h_l[b, t]| (needs readout_weights)
-  bool keep_residual = false;  // return residual [L+1, B, T, hidden] float32
+  at::Tensor input_ids;                  // [B, T] int64
+  at::Tensor attention_mask;             // [B, T], nonzero = real token; undefined = all real
+  at::Tensor readout_weights;            // [B, T] float32 per-position weights; undefined = no readout
+  bool readout_norms = false;            // also read sum_t w[b, t] * |h_l[b, t]| (needs readout_weights)
+  bool keep_residual = false;            // return residual [L+1, B, T, hidden] float32
   LogitsMode logits = LogitsMode::kAll;  // kLast: the last column only (left padding)
   std::vector<SteeringVector> steering;
-  KvCache* cache = nullptr;    // when set, the inputs continue the cached sequences
-  bool enable_grad = false;    // training: record autograd (default: inference mode, no graph)
+  KvCache* cache = nullptr;  // when set, the inputs continue the cached sequences
+  bool enable_grad = false;  // training: record autograd (default: inference mode, no graph)
 };
 
 struct ForwardResult {
@@ -84,9 +97,14 @@ class CausalLm {
   const ModelConfig& config() const { return config_; }
   const std::string& dir() const { return dir_; }
   at::Device device() const { return device_; }
-  at::ScalarType dtype() const { return dtype_; }
+  at::ScalarType dtype() const { return dtype_; }  // compute dtype (float32 on CPU)
   int64_t num_layers() const { return config_.num_layers; }
   int64_t hidden_size() const { return config_.hidden_size; }
+  // Token ids generation may produce: [0, sampling_vocab()). Checkpoints often pad the embedding
+  // beyond the tokenizer (to a multiple of 64 or 128, or `model init --vocab-size`); ids the
+  // folder's tokenizer.json has no token for cannot be decoded, so Generate never picks them.
+  // The tokenizer's size when the folder has a tokenizer.json this project reads, else vocab_size.
+  int64_t sampling_vocab() const { return sampling_vocab_; }
 
   // The checkpoint's tensors as the model uses them, by their names in the checkpoint. Each entry
   // shares its storage with the model, so `tensor.set_data(copy)` makes the model use the copy
@@ -103,18 +121,19 @@ class CausalLm {
 
   // Architecture parts, each implemented in its own file from the shared blocks.
   virtual at::Tensor Embed(const at::Tensor& input_ids, const at::Tensor& positions) = 0;
-  virtual at::Tensor Block(int64_t layer, const at::Tensor& h, const AttentionContext& context, at::Tensor* cache_k,
-                           at::Tensor* cache_v) = 0;
+  virtual at::Tensor Block(int64_t layer, const at::Tensor& h, const AttentionContext& context,
+                           at::Tensor* cache_k, at::Tensor* cache_v) = 0;
   virtual at::Tensor Head(const at::Tensor& h) = 0;  // final norm + output head (+ soft-capping)
 
   ModelConfig config_;
   std::string dir_;
   at::ScalarType dtype_;
-  std::shared_ptr<void> weights_owner_;  // keeps memory-mapped weight files alive
-  at::Tensor inv_freq_global_;           // [D/2] float32 rotary frequencies; undefined for GPT-2
-  at::Tensor inv_freq_local_;            // sliding layers' frequencies when their base differs
+  std::shared_ptr<void> weights_owner_;           // keeps memory-mapped weight files alive
+  at::Tensor inv_freq_global_;                    // [D/2] float32 rotary frequencies; undefined for GPT-2
+  at::Tensor inv_freq_local_;                     // sliding layers' frequencies when their base differs
   std::map<std::string, at::Tensor> parameters_;  // filled by LoadModel from the loader
   bool trainable_ = true;
+  int64_t sampling_vocab_ = 0;  // set by LoadModel
   at::Device device_;
 };
 
@@ -124,5 +143,14 @@ std::unique_ptr<CausalLm> LoadModel(const std::string& dir, const LoadOptions& o
 
 // Parses "float32" / "bfloat16" / "float16"; Error naming `what` otherwise.
 at::ScalarType ParseComputeDtype(const std::string& name, const std::string& what);
+
+// Whether this libtorch and CPU have fast bfloat16 matrix products: oneDNN built in and the CPU
+// flags (/proc/cpuinfo) list avx512_bf16 or amx_bf16. Read once.
+bool CpuHasFastBfloat16();
+
+// The dtype a model whose weights are stored in `storage` computes in on `device` (see
+// LoadOptions); `fast_cpu_bfloat16` is CpuHasFastBfloat16() unless a test says otherwise.
+at::ScalarType ComputeDtypeFor(at::ScalarType storage, at::Device device, CpuCompute rule = CpuCompute::kAuto,
+                               bool fast_cpu_bfloat16 = CpuHasFastBfloat16());
 
 }  // namespace emoscope

@@ -2,12 +2,10 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
-
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -20,16 +18,19 @@
 namespace emoscope {
 namespace {
 
-constexpr double kInitStd = 0.02;      // projections and embeddings, as Hugging Face initializes
-constexpr double kNormJitter = 0.1;    // norms get non-trivial scales so tests exercise them
+constexpr double kInitStd = 0.02;    // projections and embeddings, as Hugging Face initializes
+constexpr double kNormJitter = 0.1;  // norms get non-trivial scales so tests exercise them
 constexpr int64_t kTinySlidingWindow = 16;
 
 // Text the tiny tokenizer's merges are learned from.
-const char* const kMergeText[] = {
-    "the quick brown fox jumps over the lazy dog", "she smiled and laughed with joy at the news",
-    "he trembled in fear as the door creaked open", "they wept quietly, their hearts heavy with grief",
-    "what a surprise! nobody expected the parade", "the smell made him gag and turn away in disgust",
-    "her face went red and she slammed the table in anger", "the weather report for tomorrow says rain"};
+const char* const kMergeText[] = {"the quick brown fox jumps over the lazy dog",
+                                  "she smiled and laughed with joy at the news",
+                                  "he trembled in fear as the door creaked open",
+                                  "they wept quietly, their hearts heavy with grief",
+                                  "what a surprise! nobody expected the parade",
+                                  "the smell made him gag and turn away in disgust",
+                                  "her face went red and she slammed the table in anger",
+                                  "the weather report for tomorrow says rain"};
 
 nlohmann::json ConfigJson(const ModelInitOptions& o, int64_t vocab, int64_t special) {
   using nlohmann::json;
@@ -117,13 +118,20 @@ nlohmann::json ConfigJson(const ModelInitOptions& o, int64_t vocab, int64_t spec
 
 }  // namespace
 
+void CreateModelFolder(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) Fail("{}: cannot create the folder: {}", dir, error.message());
+  if (!std::filesystem::is_directory(dir, error)) Fail("{}: exists and is not a folder", dir);
+}
+
 void InitRandomModel(const ModelInitOptions& options, const std::string& dir) {
   if (options.layers <= 0 || options.hidden <= 0 || options.heads <= 0) {
     Fail("model init: --layers, --hidden and --heads must be positive");
   }
   if (options.merges < 0) Fail("model init: --merges must not be negative");
   const at::ScalarType storage = ParseComputeDtype(options.dtype, "model init --dtype");
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) Fail("{}: cannot create: {}", dir, std::strerror(errno));
+  CreateModelFolder(dir);
 
   const std::vector<std::string> texts(std::begin(kMergeText), std::end(kMergeText));
   const auto merges = TrainByteLevelBpe(texts, static_cast<int>(options.merges));
@@ -131,7 +139,8 @@ void InitRandomModel(const ModelInitOptions& options, const std::string& dir) {
   WriteByteLevelBpeTokenizer(JoinPath(dir, "tokenizer.json"), merges, {special});
   const int64_t tokenizer_size = 256 + static_cast<int64_t>(merges.size()) + 1;
   if (options.vocab_size != 0 && options.vocab_size < tokenizer_size) {
-    Fail("model init: --vocab-size {} is smaller than the tokenizer's {} tokens", options.vocab_size, tokenizer_size);
+    Fail("model init: --vocab-size {} is smaller than the tokenizer's {} tokens", options.vocab_size,
+         tokenizer_size);
   }
   const int64_t vocab = options.vocab_size > 0 ? options.vocab_size : tokenizer_size;
 

@@ -1,9 +1,9 @@
 #include "models/runtime/weights.h"
 
-#include <optional>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <optional>
 
 #include "common/error.h"
 #include "models/checkpoint/safetensors.h"
@@ -11,12 +11,13 @@
 
 namespace emoscope {
 
-WeightLoader::WeightLoader(const std::string& dir, std::vector<std::string> prefixes, at::ScalarType dtype,
-                           at::Device device)
+WeightLoader::WeightLoader(const std::string& dir, std::vector<std::string> prefixes, at::ScalarType storage,
+                           at::ScalarType compute, at::Device device)
     : dir_(dir),
       weights_(std::make_shared<WeightSet>(WeightSet::OpenFolder(dir))),
       prefixes_(std::move(prefixes)),
-      dtype_(dtype),
+      storage_(storage),
+      dtype_(compute),
       device_(device) {}
 
 WeightLoader::~WeightLoader() = default;
@@ -33,11 +34,14 @@ at::Tensor WeightLoader::Convert(const std::string& full_name, const std::vector
   const at::ScalarType stored = ToScalarType(view->dtype);
   const auto element_size = static_cast<uintptr_t>(DTypeSize(view->dtype));
   const bool aligned = reinterpret_cast<uintptr_t>(view->data) % element_size == 0;
-  if (stored == dtype && device_.is_cpu() && aligned && view->nbytes > 0) {
+  if (stored == dtype && stored == storage_ && device_.is_cpu() && aligned && view->nbytes > 0) {
     // In place from the mapping: read-only memory, and no kernel here writes to weights.
     return at::from_blob(const_cast<uint8_t*>(view->data), shape, at::TensorOptions().dtype(stored));
   }
-  return TensorFromView(*view).to(device_, dtype);
+  at::Tensor value = TensorFromView(*view);
+  if (stored != storage_)
+    value = value.to(storage_);  // the storage precision, e.g. float32 rounded to bfloat16
+  return value.to(device_, dtype);
 }
 
 std::optional<std::string> WeightLoader::Resolve(const std::string& name) const {
@@ -48,8 +52,8 @@ std::optional<std::string> WeightLoader::Resolve(const std::string& name) const 
 }
 
 std::string WeightLoader::Missing(const std::string& name) const {
-  return fmt::format("{}: checkpoint has no tensor '{}{}' (looked under prefixes '{}')", dir_, prefixes_.front(), name,
-                     fmt::join(prefixes_, "', '"));
+  return fmt::format("{}: checkpoint has no tensor '{}{}' (looked under prefixes '{}')", dir_,
+                     prefixes_.front(), name, fmt::join(prefixes_, "', '"));
 }
 
 at::Tensor WeightLoader::LoadOptional(const std::string& name, const std::vector<int64_t>& shape) {
@@ -73,8 +77,8 @@ at::Tensor WeightLoader::LoadFloat32(const std::string& name, const std::vector<
   return Convert(*full_name, shape, at::kFloat);
 }
 
-at::Tensor WeightLoader::LoadExact(const std::vector<std::string>& candidates, const std::vector<int64_t>& shape,
-                                   bool optional) {
+at::Tensor WeightLoader::LoadExact(const std::vector<std::string>& candidates,
+                                   const std::vector<int64_t>& shape, bool optional) {
   for (const std::string& name : candidates) {
     if (weights_->Find(name) != nullptr) {
       at::Tensor tensor = Convert(name, shape, dtype_);
@@ -122,8 +126,10 @@ GatedMlpWeights LoadGatedMlp(WeightLoader& loader, const std::string& prefix, co
 at::Tensor LoadOutputHead(WeightLoader& loader, const ModelConfig& config, const at::Tensor& embedding) {
   const std::vector<int64_t> shape = {config.vocab_size, config.hidden_size};
   if (config.tie_word_embeddings) return embedding;
-  at::Tensor head = loader.LoadExact({"lm_head.weight", "language_model.lm_head.weight"}, shape, /*optional=*/true);
-  if (!head.defined()) Fail("{}: tie_word_embeddings is false but the checkpoint has no 'lm_head.weight'", config.path);
+  at::Tensor head =
+      loader.LoadExact({"lm_head.weight", "language_model.lm_head.weight"}, shape, /*optional=*/true);
+  if (!head.defined())
+    Fail("{}: tie_word_embeddings is false but the checkpoint has no 'lm_head.weight'", config.path);
   return head;
 }
 

@@ -2,8 +2,10 @@
 //
 // Names are looked up under each of the architecture's prefixes in turn ("transformer." or "" for
 // GPT-2; "model." for the others, "language_model.model." inside multimodal Gemma 3 folders), and
-// every tensor's shape is checked. On CPU, a tensor whose stored dtype is the compute dtype is used
-// in place from the memory-mapped file (no copy); others are converted once.
+// every tensor's shape is checked. Each tensor is rounded to the storage dtype (when the file holds
+// another), then converted to the compute dtype on the device: where a bfloat16 model computes in
+// float32 (LoadModel's rule), its weights are the bfloat16 values upcast once at load. On CPU, a tensor whose stored dtype is both is used in place from the memory-mapped file
+// (no copy); others are converted once.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -22,7 +24,8 @@ class WeightSet;
 
 class WeightLoader {
  public:
-  WeightLoader(const std::string& dir, std::vector<std::string> prefixes, at::ScalarType dtype, at::Device device);
+  WeightLoader(const std::string& dir, std::vector<std::string> prefixes, at::ScalarType storage,
+               at::ScalarType compute, at::Device device);
   ~WeightLoader();
 
   // The tensor `name` (without prefix) with exactly `shape`, in the compute dtype. Error naming the
@@ -54,7 +57,8 @@ class WeightLoader {
   std::vector<std::string> prefixes_;
   std::map<std::string, at::Tensor> loaded_;
   bool loaded_derived_ = false;
-  at::ScalarType dtype_;
+  at::ScalarType storage_;  // precision the weights are rounded to
+  at::ScalarType dtype_;    // the compute dtype they are held in
   at::Device device_;
 };
 

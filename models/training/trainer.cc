@@ -3,22 +3,19 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/Reduction.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
-#include <cstdlib>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <thread>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -26,6 +23,7 @@
 #include "models/runtime/model.h"
 #include "models/runtime/model_init.h"
 #include "models/runtime/tensor_file.h"
+#include "models/runtime/threads.h"
 #include "models/training/adamw.h"
 #include "models/training/lr_schedule.h"
 #include "models/training/train_checkpoint.h"
@@ -67,27 +65,14 @@ class StopSignals {
   struct sigaction previous_term_ {};
 };
 
-// The cores not already busy: the machine's cores minus the 1-minute load average, at least one.
-// Measured on a shared 2-core machine with a load of 4 to 5: two intra-op threads trained 3 to 6
-// times slower than one, because each parallel region waits for its slowest, preempted thread.
-int64_t DefaultThreadCount() {
-  const auto cores = static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
-  double load = 0;
-  if (getloadavg(&load, 1) != 1) return cores;
-  return std::clamp<int64_t>(cores - std::llround(load), 1, cores);
-}
-
 // User plus system CPU time of this process, all threads.
 double ProcessCpuSeconds() {
   struct rusage usage {};
   if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-void MakeDirectory(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) Fail("{}: cannot create: {}", dir, std::strerror(errno));
-  if (!IsDirectory(dir)) Fail("{}: exists and is not a folder", dir);
 }
 
 void CopyFile(const std::string& from, const std::string& to) { WriteFileAtomic(to, ReadFile(from)); }
@@ -100,7 +85,8 @@ struct TrainingData {
 };
 
 // Corpus, split, tokenizer (learned into `tokenizer_path` unless `reuse_tokenizer`), token streams.
-TrainingData PrepareData(const TrainOptions& options, const std::string& tokenizer_path, bool reuse_tokenizer) {
+TrainingData PrepareData(const TrainOptions& options, const std::string& tokenizer_path,
+                         bool reuse_tokenizer) {
   CorpusOptions corpus;
   corpus.seed = options.seed;
   corpus.num_documents = options.documents;
@@ -108,8 +94,8 @@ TrainingData PrepareData(const TrainOptions& options, const std::string& tokeniz
   corpus.neutral_fraction = options.neutral_fraction;
   const CorpusSplit split = SplitCorpus(GenerateCorpus(corpus), options.validation_fraction);
   const Tokenizer tokenizer = reuse_tokenizer ? Tokenizer::FromFile(tokenizer_path)
-                                              : LearnTokenizer(split.train, options.vocab, options.tokenizer_documents,
-                                                               tokenizer_path);
+                                              : LearnTokenizer(split.train, options.vocab,
+                                                               options.tokenizer_documents, tokenizer_path);
   TrainingData data;
   const std::optional<int32_t> end_of_text = tokenizer.TokenToId(kEndOfText);
   if (!end_of_text) Fail("{}: has no token {}", tokenizer_path, kEndOfText);
@@ -121,8 +107,8 @@ TrainingData PrepareData(const TrainOptions& options, const std::string& tokeniz
 }
 
 // A fresh model folder in `dir`: random weights from model init, our tokenizer, bos/eos set to it.
-void InitializeModelFolder(const TrainOptions& options, const std::string& dir, const std::string& learned_tokenizer,
-                           const TrainingData& data) {
+void InitializeModelFolder(const TrainOptions& options, const std::string& dir,
+                           const std::string& learned_tokenizer, const TrainingData& data) {
   ModelInitOptions init;
   init.arch = options.arch;
   init.layers = options.layers;
@@ -154,14 +140,16 @@ struct TrainableParameters {
 
 // Makes the model's parameters trainable in place: a private copy of each (of the checkpoint's
 // values when resuming), requiring grad.
-TrainableParameters MakeTrainable(const CausalLm& model, const TrainingState* resumed, const std::string& checkpoint_dir) {
+TrainableParameters MakeTrainable(const CausalLm& model, const TrainingState* resumed,
+                                  const std::string& checkpoint_dir) {
   TrainableParameters trainable;
   for (const auto& [name, tensor] : model.parameters()) {
     at::Tensor parameter = tensor;
     if (resumed != nullptr) {
       auto stored = resumed->parameters.find(name);
       if (stored == resumed->parameters.end() || stored->second.sizes() != tensor.sizes()) {
-        Fail("{}: checkpoint has no tensor '{}' of shape [{}]", checkpoint_dir, name, fmt::join(tensor.sizes(), ", "));
+        Fail("{}: checkpoint has no tensor '{}' of shape [{}]", checkpoint_dir, name,
+             fmt::join(tensor.sizes(), ", "));
       }
       parameter.set_data(stored->second.to(model.device(), at::kFloat).clone());
     } else {
@@ -187,7 +175,8 @@ double MeanLoss(CausalLm& model, const at::Tensor& windows, int64_t batch) {
     request.input_ids = rows.narrow(1, 0, steps).contiguous();
     const at::Tensor logits = model.Forward(request).logits;
     const at::Tensor targets = rows.narrow(1, 1, steps).reshape(-1).to(model.device());
-    total += at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets, /*weight=*/{}, at::Reduction::Sum)
+    total += at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets, /*weight=*/{},
+                                    at::Reduction::Sum)
                  .item<double>();
     count += targets.numel();
   }
@@ -199,7 +188,8 @@ void WriteTensorFileAtomic(const std::string& path, const std::map<std::string, 
   for (const auto& [name, tensor] : tensors) list.emplace_back(name, tensor.detach());
   const std::string temporary = path + ".tmp";
   WriteTensorFile(temporary, list, {{"format", "pt"}});
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) Fail("{}: cannot rename into place: {}", path, std::strerror(errno));
+  if (std::rename(temporary.c_str(), path.c_str()) != 0)
+    Fail("{}: cannot rename into place: {}", path, std::strerror(errno));
 }
 
 }  // namespace
@@ -222,31 +212,32 @@ nlohmann::ordered_json ReportJson(const TrainingReport& r) {
 
 TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   ValidateTrainOptions(options);
-  at::set_num_threads(static_cast<int>(options.threads > 0 ? options.threads : DefaultThreadCount()));
+  SetThreadCount(options.threads, "model train");
 
   const std::string& out = options.out;
   const std::string checkpoint_dir = JoinPath(out, "checkpoint");
   const nlohmann::ordered_json identity = TrainIdentity(options);
-  MakeDirectory(out);
-  MakeDirectory(checkpoint_dir);
+  CreateModelFolder(out);
+  CreateModelFolder(checkpoint_dir);
   std::optional<TrainingState> resumed = ReadTrainingState(checkpoint_dir);
   if (resumed) {
     const std::string difference = DescribeIdentityDifference(resumed->identity, identity);
     if (!difference.empty()) {
-      throw UsageError(fmt::format("model train: {} was made with other options:{} run with the same options to "
-                                   "continue, or remove {} to start over",
-                                   JoinPath(checkpoint_dir, "state.json"), difference, checkpoint_dir));
+      throw UsageError(
+          fmt::format("model train: {} was made with other options:{} run with the same options to "
+                      "continue, or remove {} to start over",
+                      JoinPath(checkpoint_dir, "state.json"), difference, checkpoint_dir));
     }
     spdlog::info("{}: continuing from step {} of {}", checkpoint_dir, resumed->step, options.steps);
   } else if (FileExists(JoinPath(out, "model.safetensors")) || FileExists(JoinPath(out, "config.json"))) {
-    throw UsageError(fmt::format("model train: {} already holds a model and no checkpoint to continue; choose another --out",
-                                 out));
+    throw UsageError(fmt::format(
+        "model train: {} already holds a model and no checkpoint to continue; choose another --out", out));
   }
 
   // Data preparation is deterministic; on resume the checkpoint's tokenizer is reused.
   const std::string learned_tokenizer = JoinPath(checkpoint_dir, "tokenizer.learned.json");
-  const TrainingData data =
-      PrepareData(options, resumed ? JoinPath(checkpoint_dir, "tokenizer.json") : learned_tokenizer, resumed.has_value());
+  const TrainingData data = PrepareData(
+      options, resumed ? JoinPath(checkpoint_dir, "tokenizer.json") : learned_tokenizer, resumed.has_value());
   if (!resumed) InitializeModelFolder(options, checkpoint_dir, learned_tokenizer, data);
 
   LoadOptions load;
@@ -293,7 +284,8 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   const double cpu_start = ProcessCpuSeconds();
   auto cpu_now = [&] { return cpu_before + ProcessCpuSeconds() - cpu_start; };
   auto elapsed_now = [&] {
-    return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
+    return elapsed_before +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
   };
   const int64_t first_step = state.step;
   double smoothed_loss = -1;
@@ -314,13 +306,15 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
     ++state.step;
 
     const double loss_value = loss.item<double>();
-    smoothed_loss = smoothed_loss < 0 ? loss_value : kLossSmoothing * smoothed_loss + (1 - kLossSmoothing) * loss_value;
+    smoothed_loss =
+        smoothed_loss < 0 ? loss_value : kLossSmoothing * smoothed_loss + (1 - kLossSmoothing) * loss_value;
     if (state.step % kHistoryEvery == 0 || state.step == 1) {
       state.history.push_back({{"step", state.step}, {"loss", loss_value}, {"lr", lr}});
     }
     if (bar) {
       const double seconds = elapsed_now() - elapsed_before;
-      const double rate = seconds > 0 ? static_cast<double>((state.step - first_step) * tokens_per_step) / seconds : 0;
+      const double rate =
+          seconds > 0 ? static_cast<double>((state.step - first_step) * tokens_per_step) / seconds : 0;
       bar->SetSuffix(fmt::format("loss {:.3f} lr {:.2e} {:.0f} tok/s", smoothed_loss, lr, rate));
       bar->Set(state.step - first_step);
     }
@@ -339,8 +333,9 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   // As of the last checkpoint, which every way out of the loop writes (or the resumed one).
   report.elapsed_seconds = state.elapsed_seconds;
   report.cpu_seconds = state.cpu_seconds;
-  report.tokens_per_second =
-      report.elapsed_seconds > 0 ? static_cast<double>(state.step * tokens_per_step) / report.elapsed_seconds : 0;
+  report.tokens_per_second = report.elapsed_seconds > 0
+                                 ? static_cast<double>(state.step * tokens_per_step) / report.elapsed_seconds
+                                 : 0;
   report.parameters = trainable.count;
   report.threads = at::get_num_threads();
   report.vocab = data.vocab;
@@ -348,14 +343,18 @@ TrainingReport Train(const TrainOptions& options, const TrainControl& control) {
   report.validation_tokens = data.validation.size(0);
   report.out = out;
   if (!report.completed) {
-    spdlog::info("{}: stopped at step {} of {}; run the same command to continue", checkpoint_dir, state.step, options.steps);
+    spdlog::info("{}: stopped at step {} of {}; run the same command to continue", checkpoint_dir, state.step,
+                 options.steps);
     return report;
   }
 
-  const at::Tensor validation_windows = EvaluationWindows(data.validation, options.seq_len, options.eval_windows);
+  const at::Tensor validation_windows =
+      EvaluationWindows(data.validation, options.seq_len, options.eval_windows);
   report.validation_loss = MeanLoss(*model, validation_windows, options.batch);
-  report.train_loss = MeanLoss(*model, EvaluationWindows(data.train, options.seq_len, options.eval_windows), options.batch);
-  report.unigram_loss = UnigramCrossEntropy(data.train, validation_windows.narrow(1, 1, options.seq_len), data.vocab);
+  report.train_loss =
+      MeanLoss(*model, EvaluationWindows(data.train, options.seq_len, options.eval_windows), options.batch);
+  report.unigram_loss =
+      UnigramCrossEntropy(data.train, validation_windows.narrow(1, 1, options.seq_len), data.vocab);
 
   WriteTensorFileAtomic(JoinPath(out, "model.safetensors"), parameters);
   CopyFile(JoinPath(checkpoint_dir, "tokenizer.json"), JoinPath(out, "tokenizer.json"));

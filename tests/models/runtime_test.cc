@@ -1,15 +1,18 @@
 // Properties every architecture's forward pass must have, on random tiny checkpoints written by
 // `model init`: padding invariance, KV-cache equivalence, steering and readout hooks.
-#include <catch2/catch.hpp>
-
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
+#include <thread>
 
 #include "models/runtime/generate.h"
 #include "models/runtime/model.h"
 #include "models/runtime/model_init.h"
+#include "models/runtime/threads.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -77,7 +80,8 @@ TEST_CASE("a padded batch gives each sequence the results it gets alone", "[runt
       ids[1].copy_(b[0]);
       mask[1].fill_(1);
       const ForwardResult batch = Run(*model, ids, mask);
-      CHECK(MaxDiff(batch.residual.select(1, 0).narrow(1, offset, 7), alone_a.residual.select(1, 0)) < kTolerance);
+      CHECK(MaxDiff(batch.residual.select(1, 0).narrow(1, offset, 7), alone_a.residual.select(1, 0)) <
+            kTolerance);
       CHECK(MaxDiff(batch.logits[0].narrow(0, offset, 7), alone_a.logits[0]) < kTolerance);
       CHECK(MaxDiff(batch.residual.select(1, 1), alone_b.residual.select(1, 0)) < kTolerance);
       CHECK(MaxDiff(batch.logits[1], alone_b.logits[0]) < kTolerance);
@@ -128,7 +132,8 @@ TEST_CASE("greedy generation with the cache matches argmax over full recomputati
   }
 }
 
-TEST_CASE("a sequence's sampled continuation does not depend on the rest of its batch", "[runtime][generate]") {
+TEST_CASE("a sequence's sampled continuation does not depend on the rest of its batch",
+          "[runtime][generate]") {
   emoscope::testing::TempDir dir;
   auto model = TinyModel("llama", dir);
   emoscope::GenerationRequest alone;
@@ -154,7 +159,8 @@ TEST_CASE("steering with a zero vector changes nothing", "[runtime][steering]") 
     request.input_ids = ids;
     request.keep_residual = true;
     const ForwardResult plain = model->Forward(request);
-    for (int64_t layer = 0; layer <= model->num_layers(); ++layer) request.steering.push_back({layer, at::zeros({32}), {}});
+    for (int64_t layer = 0; layer <= model->num_layers(); ++layer)
+      request.steering.push_back({layer, at::zeros({32}), {}});
     const ForwardResult steered = model->Forward(request);
     CHECK(at::equal(plain.residual, steered.residual));
     CHECK(at::equal(plain.logits, steered.logits));
@@ -180,16 +186,18 @@ TEST_CASE("steering adds the vector to h_l at the chosen positions only", "[runt
   CHECK(MaxDiff(added[4], vector) < kTolerance);
   CHECK(added[0].abs().max().item<double>() == 0);
   CHECK(added[3].abs().max().item<double>() == 0);
-  CHECK(at::equal(steered.residual[1], plain.residual[1]));            // earlier layers untouched
-  CHECK(MaxDiff(steered.residual[3], plain.residual[3]) > 1e-3);     // later layers see it
+  CHECK(at::equal(steered.residual[1], plain.residual[1]));       // earlier layers untouched
+  CHECK(MaxDiff(steered.residual[3], plain.residual[3]) > 1e-3);  // later layers see it
 }
 
-TEST_CASE("the on-the-fly readout equals the mean of the full residual over the chosen tokens", "[runtime][readout]") {
+TEST_CASE("the on-the-fly readout equals the mean of the full residual over the chosen tokens",
+          "[runtime][readout]") {
   emoscope::testing::TempDir dir;
   for (const char* arch : kArchitectures) {
     INFO("architecture " << arch);
     auto model = TinyModel(arch, dir);
-    const at::Tensor ids = at::cat({RandomIds(model->config().vocab_size, 8, 8), RandomIds(model->config().vocab_size, 8, 9)});
+    const at::Tensor ids =
+        at::cat({RandomIds(model->config().vocab_size, 8, 8), RandomIds(model->config().vocab_size, 8, 9)});
     at::Tensor weights = at::zeros({2, 8});
     weights[0].narrow(0, 3, 5).fill_(1.0 / 5);  // tokens 3..7 of sequence 0
     weights[1][1] = 1.0;                        // token 1 of sequence 1
@@ -223,7 +231,8 @@ TEST_CASE("continuation log-probabilities equal log-softmax of a plain forward",
   const at::Tensor reference = at::log_softmax(logits, -1);
   REQUIRE(log_probs[0].size() == 4);
   for (size_t i = 0; i < continuation.size(); ++i) {
-    CHECK(log_probs[0][i] == Approx(reference[static_cast<int64_t>(2 + i)][continuation[i]].item<double>()).margin(1e-5));
+    CHECK(log_probs[0][i] ==
+          Approx(reference[static_cast<int64_t>(2 + i)][continuation[i]].item<double>()).margin(1e-5));
   }
   CHECK(log_probs[1].size() == 2);
 }
@@ -242,6 +251,97 @@ TEST_CASE("bfloat16 runs every architecture close to float32", "[runtime][bf16]"
     const double scale = a.residual.abs().max().item<double>();
     CHECK(MaxDiff(a.residual, b.residual) < 0.05 * scale);
   }
+}
+
+TEST_CASE("the compute dtype is the weights' on CUDA, and on CPU bfloat16 only where its kernels are fast",
+          "[runtime][bf16]") {
+  using emoscope::ComputeDtypeFor;
+  using emoscope::CpuCompute;
+  const at::Device cpu(at::kCPU);
+  const at::Device cuda(at::kCUDA, 0);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cuda, CpuCompute::kAuto, false) == at::kBFloat16);
+  CHECK(ComputeDtypeFor(at::kHalf, cuda, CpuCompute::kFloat32, false) == at::kHalf);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cpu, CpuCompute::kAuto, true) == at::kBFloat16);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cpu, CpuCompute::kAuto, false) == at::kFloat);
+  CHECK(ComputeDtypeFor(at::kHalf, cpu, CpuCompute::kAuto, true) == at::kFloat);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cpu, CpuCompute::kFloat32, true) == at::kFloat);
+  CHECK(ComputeDtypeFor(at::kBFloat16, cpu, CpuCompute::kDtype, false) == at::kBFloat16);
+  CHECK(ComputeDtypeFor(at::kFloat, cpu, CpuCompute::kDtype, false) == at::kFloat);
+}
+
+TEST_CASE("computing in float32 on CPU uses a bfloat16 model's weights exactly", "[runtime][bf16]") {
+  emoscope::testing::TempDir dir;
+  emoscope::ModelInitOptions options;
+  options.arch = "llama";
+  options.layers = 2;
+  options.hidden = 32;
+  options.heads = 4;
+  options.dtype = "float32";
+  emoscope::InitRandomModel(options, dir.File("f32"));
+  options.dtype = "bfloat16";
+  emoscope::InitRandomModel(options, dir.File("bf16"));  // the same values, rounded to bfloat16
+  emoscope::LoadOptions load;
+  load.dtype = "bfloat16";
+  load.cpu_compute = emoscope::CpuCompute::kFloat32;
+  auto rounded = emoscope::LoadModel(dir.File("f32"), load);  // float32 file, bfloat16 storage
+  auto stored = emoscope::LoadModel(dir.File("bf16"), load);  // bfloat16 file
+  load.dtype = "float32";
+  auto upcast = emoscope::LoadModel(dir.File("bf16"), load);  // bfloat16 file read as float32
+  auto full = emoscope::LoadModel(dir.File("f32"), load);
+  CHECK(rounded->dtype() == at::kFloat);
+  CHECK(stored->dtype() == at::kFloat);
+  const at::Tensor ids = RandomIds(full->config().vocab_size, 9, 4);
+  const ForwardResult a = Run(*stored, ids);
+  CHECK(MaxDiff(a.residual, Run(*rounded, ids).residual) == 0.0);
+  CHECK(MaxDiff(a.residual, Run(*upcast, ids).residual) == 0.0);
+  CHECK(MaxDiff(a.logits, Run(*upcast, ids).logits) == 0.0);
+  CHECK(MaxDiff(a.residual, Run(*full, ids).residual) > 0.0);  // the rounding is there
+  emoscope::LoadOptions half;                                  // float16 on CPU: float32 whatever the CPU
+  half.dtype = "float16";
+  CHECK(emoscope::LoadModel(dir.File("f32"), half)->dtype() == at::kFloat);
+}
+
+TEST_CASE("generation samples only ids the tokenizer can decode when the embedding has more rows",
+          "[runtime][generate]") {
+  emoscope::testing::TempDir dir;
+  emoscope::ModelInitOptions options;
+  options.arch = "gpt2";
+  options.layers = 1;
+  options.hidden = 16;
+  options.heads = 2;
+  options.vocab_size = 1024;  // the tokenizer has 257 tokens: three quarters of the rows decode to nothing
+  emoscope::InitRandomModel(options, dir.File("padded"));
+  auto model = emoscope::LoadModel(dir.File("padded"));
+  REQUIRE(model->config().vocab_size == 1024);
+  REQUIRE(model->sampling_vocab() == 257);
+  for (double temperature : {0.0, 1.0}) {
+    INFO("temperature " << temperature);
+    emoscope::GenerationRequest request;
+    request.prompts = {{1, 2, 3}, {4}};
+    request.seeds = {1, 2};
+    request.sampling.max_new_tokens = 40;
+    request.sampling.temperature = temperature;
+    const emoscope::GenerationResult result = emoscope::Generate(*model, request);
+    for (const auto& tokens : result.tokens) {
+      REQUIRE(tokens.size() == 40);
+      for (int64_t token : tokens) CHECK(token < 257);
+    }
+  }
+  // Without a tokenizer every row may be generated.
+  std::remove(dir.File("padded/tokenizer.json").c_str());
+  CHECK(emoscope::LoadModel(dir.File("padded"))->sampling_vocab() == 1024);
+}
+
+TEST_CASE("the thread count is the one asked for, or the cores not busy when 0", "[runtime][threads]") {
+  const int before = at::get_num_threads();
+  CHECK(emoscope::SetThreadCount(1, "test") == 1);
+  CHECK(at::get_num_threads() == 1);
+  const int64_t automatic = emoscope::SetThreadCount(0, "test");
+  CHECK(automatic >= 1);
+  CHECK(automatic <= static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency())));
+  CHECK(at::get_num_threads() == automatic);
+  CHECK_THROWS_WITH(emoscope::SetThreadCount(-2, "emoscope forward"), Catch::Contains("--threads"));
+  at::set_num_threads(before);
 }
 
 TEST_CASE("sampling is greedy at temperature 0 and stays inside the nucleus", "[generate]") {
@@ -286,7 +386,8 @@ TEST_CASE("gpt2 refuses sequences longer than its position table", "[runtime][er
   REQUIRE_THROWS_WITH(model->Forward(request), Catch::Contains("8 positions"));
 }
 
-TEST_CASE("parameters can be made trainable and receive gradients through the forward pass", "[runtime][training]") {
+TEST_CASE("parameters can be made trainable and receive gradients through the forward pass",
+          "[runtime][training]") {
   emoscope::testing::TempDir dir;
   auto model = TinyModel("llama", dir);
   REQUIRE(model->trainable());
@@ -308,7 +409,8 @@ TEST_CASE("parameters can be made trainable and receive gradients through the fo
     INFO(name);
     REQUIRE(tensor.grad().defined());
   }
-  CHECK(model->parameters().at("model.layers.0.self_attn.q_proj.weight").grad().abs().sum().item<double>() > 0);
+  CHECK(model->parameters().at("model.layers.0.self_attn.q_proj.weight").grad().abs().sum().item<double>() >
+        0);
   auto gemma = TinyModel("gemma", dir);
   CHECK_FALSE(gemma->trainable());
 }
