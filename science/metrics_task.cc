@@ -9,6 +9,7 @@
 #include "jobs/task_params.h"
 #include "science/blob.h"
 #include "science/task_common.h"
+#include "science/vector_estimation.h"
 
 namespace emoscope {
 namespace {
@@ -123,13 +124,9 @@ TaskOutput RunMetrics(TaskContext& ctx) {
     rows["activation_means"].push_back({{"layer", layer}, {"emotion", emotions[e]}, {"method", method},
                                          {"dtype", "float32"}, {"dim", static_cast<int64_t>(d)},
                                          {"samples", counts[e]}, {"data", out.AddBlob(DoublesToFloatBlob(mean))}});
-    const std::vector<double> unit(vectors.unit.Row(e), vectors.unit.Row(e) + d);
-    rows["emotion_vectors"].push_back({{"layer", layer}, {"emotion", emotions[e]}, {"method", method},
-                                        {"dim", static_cast<int64_t>(d)}, {"norm", vectors.norms[e]},
-                                        {"removed_components", static_cast<int64_t>(vectors.removed_components)},
-                                        {"removed_share", vectors.removed_share},
-                                        {"data", out.AddBlob(DoublesToFloatBlob(unit))}});
   }
+  AddEmotionVectorRows({layer, method, &emotions, &samples.emotion_rows, &samples.labels, &means, &vectors},
+                       params.estimators, &out);
   auto metric = [&](const char* name, double value, const std::string& emotion = "") {
     rows["layer_metrics"].push_back({{"layer", layer}, {"method", method}, {"metric", name}, {"emotion", emotion},
                                      {"value", std::isfinite(value) ? json(value) : json(nullptr)}});
