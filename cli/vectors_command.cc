@@ -1,14 +1,16 @@
-// `emoscope vectors export`: emotion vectors from the database as llama.cpp control vectors
-// (GGUF) or safetensors, for use in other tools.
+// `emoscope vectors export`: emotion vectors of one estimator (--estimator, default
+// mean_difference) from the database as llama.cpp control vectors (GGUF) or safetensors, for use
+// in other tools.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstring>
 #include <map>
 
-#include <fmt/format.h>
-
 #include "cli/commands.h"
 #include "common/args.h"
 #include "common/error.h"
+#include "jobs/task_params.h"
 #include "models/checkpoint/gguf.h"
 #include "models/checkpoint/safetensors.h"
 #include "schema/database.h"
@@ -44,12 +46,15 @@ std::string ArchitectureHint(const std::string& architecture) {
 }
 
 int RunVectorsExport(const std::vector<std::string>& argv) {
-  ArgParser parser("emoscope vectors export", "--db DB --emotion E --out FILE [--model M --method generation]");
+  ArgParser parser(
+      "emoscope vectors export",
+      "--db DB --emotion E --out FILE [--model M --method generation --estimator mean_difference]");
   parser.Option("db", "campaign database").Required();
   parser.Option("emotion", "the emotion whose vectors to export").Required();
   parser.Option("out", "output file (.gguf or .safetensors)").Required();
   parser.Option("model", "checksum prefix, path or folder name of the model (needed when there are several)");
   parser.Option("method", "extraction method whose vectors to export", "generation");
+  parser.Option("estimator", "whose vectors: mean_difference, pca (pca_diff) or logistic", kDefaultEstimator);
   parser.Option("format", "gguf or safetensors (default: from --out's extension)");
   parser.Option("scale", "relative (x n_l, so a strength alpha means h += alpha n_l v), unit, or norm (x |v|)", "relative");
   const ParsedArgs args = parser.Parse(argv);
@@ -64,6 +69,12 @@ int RunVectorsExport(const std::vector<std::string>& argv) {
   const ModelRow model = FindModel(db, args.GetOptional("model"));
   const std::string method = args.Get("method");
   const std::string emotion = args.Get("emotion");
+  const std::string estimator = CanonicalEstimator(args.Get("estimator"));
+  if (estimator.empty()) {
+    throw UsageError(
+        fmt::format("emoscope vectors export: --estimator '{}' is not mean_difference, pca or logistic",
+                    args.Get("estimator")));
+  }
 
   std::map<int64_t, double> neutral_norms;
   Statement norms(db,
@@ -72,10 +83,11 @@ int RunVectorsExport(const std::vector<std::string>& argv) {
   norms.Bind(1, model.id).Bind(2, method);
   while (norms.Step()) neutral_norms[norms.ColumnInt(0)] = norms.ColumnDouble(1);
 
-  Statement vectors(db,
-                    "SELECT ev.layer, ev.dim, ev.norm, ev.data FROM emotion_vectors ev JOIN tasks t ON t.id = ev.task_id "
-                    "WHERE t.model_id = ?1 AND ev.method = ?2 AND ev.emotion = ?3 ORDER BY ev.layer");
-  vectors.Bind(1, model.id).Bind(2, method).Bind(3, emotion);
+  Statement vectors(
+      db,
+      "SELECT ev.layer, ev.dim, ev.norm, ev.data FROM emotion_vectors ev JOIN tasks t ON t.id = ev.task_id "
+      "WHERE t.model_id = ?1 AND ev.method = ?2 AND ev.emotion = ?3 AND ev.estimator = ?4 ORDER BY ev.layer");
+  vectors.Bind(1, model.id).Bind(2, method).Bind(3, emotion).Bind(4, estimator);
   std::map<int64_t, std::vector<float>> by_layer;
   while (vectors.Step()) {
     const int64_t layer = vectors.ColumnInt(0);
@@ -95,7 +107,8 @@ int RunVectorsExport(const std::vector<std::string>& argv) {
     by_layer[layer] = std::move(values);
   }
   if (by_layer.empty()) {
-    Fail("{}: no {} emotion vectors for '{}' of model {}", args.Get("db"), method, emotion, model.path);
+    Fail("{}: no {} {} emotion vectors for '{}' of model {}", args.Get("db"), method, estimator, emotion,
+         model.path);
   }
   if (format == "gguf") {
     std::map<int, std::vector<float>> directions;
@@ -110,9 +123,14 @@ int RunVectorsExport(const std::vector<std::string>& argv) {
       tensors.push_back({"layer." + std::to_string(layer), DType::kF32, {static_cast<int64_t>(values.size())},
                          values.data(), values.size() * sizeof(float)});
     }
-    WriteSafetensors(out, tensors,
-                     {{"emotion", emotion}, {"method", method}, {"scale", scale}, {"model_checksum", model.checksum},
-                      {"numbering", "layer.l = emoscope hook point l: 0 embedding output, l residual after block l"}});
+    WriteSafetensors(
+        out, tensors,
+        {{"emotion", emotion},
+         {"method", method},
+         {"estimator", estimator},
+         {"scale", scale},
+         {"model_checksum", model.checksum},
+         {"numbering", "layer.l = emoscope hook point l: 0 embedding output, l residual after block l"}});
     std::printf("wrote %s: %zu layers\n", out.c_str(), tensors.size());
   }
   return kExitOk;

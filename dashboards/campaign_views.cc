@@ -244,17 +244,18 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
   }
   out["method_comparison"] = separation;
 
-  // Steering: scenario success per (model, layer, alpha), and the regimes of the steered
-  // generations (alpha 0 is the unsteered baseline).
+  // Steering: scenario success per (model, vector estimator, layer, alpha), and the regimes of the
+  // steered generations (alpha 0 is the unsteered baseline); estimators are never pooled.
   out["steering"] = Objects(store, R"sql(
-    SELECT t.model_id AS model_id, ss.layer, ss.alpha, ss.mode, count(*) AS scenarios, sum(ss.success) AS successes,
+    SELECT t.model_id AS model_id, ss.estimator, ss.layer, ss.alpha, ss.mode, count(*) AS scenarios,
+           sum(ss.success) AS successes,
            avg(ss.hit_rate) AS hit_rate, sum(ss.generations) AS generations
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN steering_scenarios ss ON ss.task_id = t.id
-    WHERE ct.campaign_id = ?1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3)sql", {campaign_id});
+    WHERE ct.campaign_id = ?1 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4)sql", {campaign_id});
   out["regimes"] = Objects(store, R"sql(
-    SELECT t.model_id AS model_id, g.layer, g.alpha, g.regime, count(*) AS generations
+    SELECT t.model_id AS model_id, g.estimator, g.layer, g.alpha, g.regime, count(*) AS generations
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN steering_generations g ON g.task_id = t.id
-    WHERE ct.campaign_id = ?1 AND g.alpha != 0 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4)sql", {campaign_id});
+    WHERE ct.campaign_id = ?1 AND g.alpha != 0 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql", {campaign_id});
   nlohmann::json samples = nlohmann::json::array();
   for (const char* regime : {"surgical", "repetitive_collapse", "explosive", "ineffective", "empty"}) {
     nlohmann::json rows = Objects(store, R"sql(

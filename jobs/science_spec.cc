@@ -134,16 +134,45 @@ std::string LayerLabel(const json& spec) {
   return spec.dump();
 }
 
-// science.steering: per layer spec, a calibrate task (coefficients: auto; per emotion or for all
-// emotions) and a steer task per target emotion, after the model's metrics tasks.
+// science.steering.estimator: one estimator name or a non-empty list of them (canonical names,
+// without duplicates); the default when absent or when there is no steering block.
+std::vector<std::string> SteeringEstimators(const Section& s, const YAML::Node& steering) {
+  if (!steering || !steering.IsMap()) return {kDefaultEstimator};  // ExpandSteering reports a non-map
+  const YAML::Node node = steering["estimator"];
+  if (!node) return {kDefaultEstimator};
+  auto one = [&](const YAML::Node& item, const std::string& field) {
+    const std::string name = s.String(item, field);
+    const std::string canonical = CanonicalEstimator(name);
+    if (canonical.empty()) {
+      s.FailAt(item, field,
+               "'" + name + "' is not an estimator (mean_difference, pca or pca_diff, logistic)");
+    }
+    return canonical;
+  };
+  if (node.IsScalar()) return {one(node, "science.steering.estimator")};
+  if (!node.IsSequence() || node.size() == 0)
+    s.FailAt(node, "science.steering.estimator", "must be an estimator or a non-empty list of them");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string field = fmt::format("science.steering.estimator[{}]", i);
+    const std::string name = one(node[i], field);
+    if (std::find(out.begin(), out.end(), name) != out.end()) s.FailAt(node[i], field, "duplicate estimator");
+    out.push_back(name);
+  }
+  return out;
+}
+
+// science.steering: per layer spec and estimator, a calibrate task (coefficients: auto; per emotion or for
+// all emotions) and a steer task per target emotion, after the model's metrics tasks.
 void ExpandSteering(const Section& s, const YAML::Node& steering, const std::vector<std::string>& emotions,
                     const std::vector<std::string>& methods, const std::string& peak_metric,
                     const CommonParams& common,
                     const std::map<std::string, std::vector<std::string>>& metrics_names,
-                    const ModelSpec& model, int64_t layers, Campaign* campaign) {
+                    const std::vector<std::string>& estimators, const ModelSpec& model, int64_t layers,
+                    Campaign* campaign) {
   s.CheckKeys(steering, "science.steering",
-              {"layers", "emotions", "coefficients", "auto", "mode", "vector_method", "prompts", "seeds",
-               "generation", "judge", "thresholds", "success_share", "max_resamples"});
+              {"layers", "emotions", "coefficients", "auto", "mode", "vector_method", "estimator", "prompts",
+               "seeds", "generation", "judge", "thresholds", "success_share", "max_resamples"});
   SteeringCommon base;
   base.common = common;
   base.emotions = emotions;
@@ -294,60 +323,66 @@ void ExpandSteering(const Section& s, const YAML::Node& steering, const std::vec
     after.insert(after.end(), judge_names.begin(), judge_names.end());
   }
   const json metric_inputs = {{"table", "layer_metrics"}, {"where", {{"emotion", ""}}}};
-  for (const json& layer_spec : layer_specs) {
-    const std::string label = LayerLabel(layer_spec);
-    // Calibration: one task for every emotion (the default: one window, so scenarios of all
-    // emotions share their alphas) or one per target emotion.
-    std::map<std::string, std::string> calibration_of;  // target emotion -> calibrate entry name
-    if (steer.calibrated) {
-      const std::vector<std::string> scopes = per_emotion ? targets : std::vector<std::string>{""};
-      for (const std::string& scope : scopes) {
-        TaskEntry entry;
-        entry.kind = "calibrate";
-        entry.model = model.name;
-        entry.name =
-            EntryName(model.name, fmt::format("calibrate.{}.{}", label, scope.empty() ? "all" : scope));
-        CalibrateParams params = calibrate;
-        params.steering.layer = layer_spec;
-        params.emotion = scope;
-        entry.params = ToJson(params);
-        json vector_where = {{"method", base.vector_method}};
-        if (!scope.empty()) vector_where["emotion"] = scope;
-        entry.params["inputs"] =
-            json::array({metric_inputs, {{"table", "emotion_vectors"}, {"where", vector_where}}});
-        entry.after = metrics_names.at(base.vector_method);
-        entry.line = steering.Mark().line + 1;
-        for (const std::string& emotion : targets) {
-          if (scope.empty() || scope == emotion) calibration_of[emotion] = *entry.name;
+  for (const std::string& estimator : estimators)
+    for (const json& layer_spec : layer_specs) {
+      // The default estimator keeps the names steering tasks had before estimators existed.
+      const std::string label =
+          LayerLabel(layer_spec) + (estimator == kDefaultEstimator ? std::string() : "." + estimator);
+      // Calibration: one task for every emotion (the default: one window, so scenarios of all
+      // emotions share their alphas) or one per target emotion.
+      std::map<std::string, std::string> calibration_of;  // target emotion -> calibrate entry name
+      if (steer.calibrated) {
+        const std::vector<std::string> scopes = per_emotion ? targets : std::vector<std::string>{""};
+        for (const std::string& scope : scopes) {
+          TaskEntry entry;
+          entry.kind = "calibrate";
+          entry.model = model.name;
+          entry.name =
+              EntryName(model.name, fmt::format("calibrate.{}.{}", label, scope.empty() ? "all" : scope));
+          CalibrateParams params = calibrate;
+          params.steering.layer = layer_spec;
+          params.steering.estimator = estimator;
+          params.emotion = scope;
+          entry.params = ToJson(params);
+          json vector_where = {{"method", base.vector_method}, {"estimator", estimator}};
+          if (!scope.empty()) vector_where["emotion"] = scope;
+          entry.params["inputs"] =
+              json::array({metric_inputs, {{"table", "emotion_vectors"}, {"where", vector_where}}});
+          entry.after = metrics_names.at(base.vector_method);
+          entry.line = steering.Mark().line + 1;
+          for (const std::string& emotion : targets) {
+            if (scope.empty() || scope == emotion) calibration_of[emotion] = *entry.name;
+          }
+          campaign->entries.push_back(std::move(entry));
         }
+      }
+      for (const std::string& emotion : targets) {
+        TaskEntry entry;
+        entry.kind = "steer";
+        entry.model = model.name;
+        entry.name = EntryName(model.name, fmt::format("steer.{}.{}", label, emotion));
+        SteerParams params = steer;
+        params.steering.layer = layer_spec;
+        params.steering.estimator = estimator;
+        params.emotion = emotion;
+        entry.params = ToJson(params);
+        json inputs = json::array(
+            {metric_inputs,
+             {{"table", "emotion_vectors"},
+              {"where", {{"emotion", emotion}, {"method", base.vector_method}, {"estimator", estimator}}}}});
+        if (steer.judge.kind == "probe") {
+          inputs.push_back({{"table", "activation_means"}, {"where", {{"method", steer.judge.method}}}});
+        }
+        entry.after = after;
+        if (steer.calibrated) {
+          inputs.push_back({{"table", "steering_calibrations"}});
+          entry.after.push_back(calibration_of.at(emotion));
+        }
+        entry.params["inputs"] = inputs;
+        entry.line = steering.Mark().line + 1;
         campaign->entries.push_back(std::move(entry));
       }
     }
-    for (const std::string& emotion : targets) {
-      TaskEntry entry;
-      entry.kind = "steer";
-      entry.model = model.name;
-      entry.name = EntryName(model.name, fmt::format("steer.{}.{}", label, emotion));
-      SteerParams params = steer;
-      params.steering.layer = layer_spec;
-      params.emotion = emotion;
-      entry.params = ToJson(params);
-      json inputs = json::array({metric_inputs,
-                                 {{"table", "emotion_vectors"},
-                                  {"where", {{"emotion", emotion}, {"method", base.vector_method}}}}});
-      if (steer.judge.kind == "probe") {
-        inputs.push_back({{"table", "activation_means"}, {"where", {{"method", steer.judge.method}}}});
-      }
-      entry.after = after;
-      if (steer.calibrated) {
-        inputs.push_back({{"table", "steering_calibrations"}});
-        entry.after.push_back(calibration_of.at(emotion));
-      }
-      entry.params["inputs"] = inputs;
-      entry.line = steering.Mark().line + 1;
-      campaign->entries.push_back(std::move(entry));
-    }
-  }
 }
 
 }  // namespace
@@ -438,7 +473,8 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
   int64_t permutations = metrics_defaults.permutations;
   std::string peak_metric = metrics_defaults.peak_metric;
   if (const YAML::Node metrics = science["metrics"]) {
-    s.CheckKeys(metrics, "science.metrics", {"neutral_pc_share", "probe_folds", "peak_metric", "permutations"});
+    s.CheckKeys(metrics, "science.metrics",
+                {"neutral_pc_share", "probe_folds", "peak_metric", "permutations"});
     if (metrics["permutations"])
       permutations = s.Int(metrics["permutations"], "science.metrics.permutations", 1, 100000);
     if (metrics["neutral_pc_share"])
@@ -446,10 +482,13 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
     if (metrics["probe_folds"])
       probe_folds = s.Int(metrics["probe_folds"], "science.metrics.probe_folds", 2, 100);
     if (metrics["peak_metric"]) {
-      peak_metric = s.Choice(metrics["peak_metric"], "science.metrics.peak_metric",
-                             std::set<std::string>(analysis::PeakMetrics().begin(), analysis::PeakMetrics().end()));
+      peak_metric =
+          s.Choice(metrics["peak_metric"], "science.metrics.peak_metric",
+                   std::set<std::string>(analysis::PeakMetrics().begin(), analysis::PeakMetrics().end()));
     }
   }
+  // The metrics tasks store the vectors of every estimator the steering block compares.
+  const std::vector<std::string> estimators = SteeringEstimators(s, science["steering"]);
   CommonParams common;
   common.stimuli_dir = stimuli;
   common.dtype = dtype;
@@ -507,6 +546,7 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
         params.probe_folds = probe_folds;
         params.permutations = permutations;
         params.peak_metric = peak_metric;
+        params.estimators = estimators;
         entry.params = ToJson(params);
         entry.params["inputs"] = json::array(
             {{{"table", "samples"},
@@ -523,8 +563,8 @@ void ExpandScience(const YAML::Node& science, const std::string& file, Campaign*
 
     const YAML::Node steering = science["steering"];
     if (!steering) continue;
-    ExpandSteering(s, steering, emotions, methods, peak_metric, common, metrics_names, model, layers,
-                   campaign);
+    ExpandSteering(s, steering, emotions, methods, peak_metric, common, metrics_names, estimators, model,
+                   layers, campaign);
   }
 }
 

@@ -20,6 +20,7 @@
 //              span: 20, resolution: 1.1}        # only with coefficients: auto
 //       mode: relative            # h_l += alpha * n_l * v (relative) or alpha * v (absolute)
 //       vector_method: generation # whose vectors steer (default: the last method listed)
+//       estimator: mean_difference # or pca (pca_diff), logistic, or a list of them side by side
 //       prompts: 8                # neutral steering prompts
 //       seeds: [0, 1]
 //       max_resamples: 8          # re-draws of a baseline shorter than min_tokens
@@ -36,10 +37,10 @@
 //
 // Per model: extract tasks (neutral, and each method, per shard), metrics tasks per (method,
 // layer 0..L) after the model's extractions, with coefficients: auto a calibrate task per layer
-// spec (or per layer spec and emotion) after the model's metrics, and steer tasks per (layer
-// spec, emotion) after the model's metrics and their calibrate task. The defaults live in
-// jobs/task_params.h; every parameter is written into the tasks' params, so the values used are
-// stored with every result. Errors name the file, line and field.
+// spec and estimator (or per layer spec, estimator and emotion) after the model's metrics, and
+// steer tasks per (layer spec, estimator, emotion) after the model's metrics and their calibrate task. The
+// defaults live in jobs/task_params.h; every parameter is written into the tasks' params, so the values used
+// are stored with every result. Errors name the file, line and field.
 #pragma once
 
 #include <string>

@@ -45,6 +45,16 @@ class Reader {
   const char* kind_;
 };
 
+// An estimator name from params, canonical; Error naming the kind and field otherwise.
+std::string EstimatorOf(const char* kind, const char* field, const std::string& name) {
+  const std::string canonical = CanonicalEstimator(name);
+  if (canonical.empty()) {
+    Fail("{}: parameter '{}': estimator '{}' is not mean_difference, pca_diff or logistic", kind, field,
+         name);
+  }
+  return canonical;
+}
+
 void Read(const Reader& r, GenerationParams* g) {
   r.Get("max_new_tokens", &g->max_new_tokens);
   r.Get("temperature", &g->temperature);
@@ -90,6 +100,7 @@ void Put(const SteeringCommon& s, json* out) {
                {"emotions", s.emotions},
                {"mode", s.mode},
                {"vector_method", s.vector_method},
+               {"estimator", s.estimator},
                {"peak_metric", s.peak_metric},
                {"seeds", s.seeds},
                {"max_resamples", s.max_resamples},
@@ -103,6 +114,8 @@ void Read(const Reader& r, const char* kind, SteeringCommon* s) {
   r.Require("emotions", &s->emotions);
   r.Get("mode", &s->mode);
   r.Get("vector_method", &s->vector_method);
+  r.Get("estimator", &s->estimator);
+  s->estimator = EstimatorOf(kind, "estimator", s->estimator);
   r.Get("peak_metric", &s->peak_metric);
   r.Get("seeds", &s->seeds);
   r.Get("max_resamples", &s->max_resamples);
@@ -122,6 +135,19 @@ json ToJson(const GenerationParams& g) {
           {"temperature", g.temperature},
           {"top_p", g.top_p},
           {"top_k", g.top_k}};
+}
+
+const std::vector<std::string>& VectorEstimatorNames() {
+  static const std::vector<std::string> names = {"mean_difference", "pca_diff", "logistic"};
+  return names;
+}
+
+std::string CanonicalEstimator(const std::string& name) {
+  if (name == "pca") return "pca_diff";
+  for (const std::string& known : VectorEstimatorNames()) {
+    if (name == known) return known;
+  }
+  return "";
 }
 
 std::vector<double> DefaultCoefficients() { return {0.05, 0.1, 0.2, 0.5, 1.0}; }
@@ -173,7 +199,8 @@ json ToJson(const MetricsParams& p) {
           {"neutral_pc_share", p.neutral_pc_share},
           {"probe_folds", p.probe_folds},
           {"permutations", p.permutations},
-          {"peak_metric", p.peak_metric}};
+          {"peak_metric", p.peak_metric},
+          {"estimators", p.estimators}};
 }
 
 MetricsParams MetricsParamsFromJson(const json& params) {
@@ -187,6 +214,9 @@ MetricsParams MetricsParamsFromJson(const json& params) {
   r.Get("probe_folds", &p.probe_folds);
   r.Get("permutations", &p.permutations);
   r.Get("peak_metric", &p.peak_metric);
+  r.Get("estimators", &p.estimators);
+  if (p.estimators.empty()) Fail("metrics: parameter 'estimators' is empty");
+  for (std::string& estimator : p.estimators) estimator = EstimatorOf("metrics", "estimators", estimator);
   return p;
 }
 

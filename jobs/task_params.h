@@ -49,6 +49,13 @@ struct ExtractParams {
 // The campaign's default of per_emotion for method generation (prompts per emotion).
 constexpr int64_t kDefaultPromptsPerEmotion = 10;
 
+// Vector estimators (science/vector_estimators.h, docs/science.md): the names a campaign and the
+// emotion_vectors.estimator column use, and the default (today's emotion vectors).
+const std::vector<std::string>& VectorEstimatorNames();  // mean_difference, pca_diff, logistic
+inline const char* const kDefaultEstimator = "mean_difference";
+// The canonical name of an estimator a campaign names ("pca" is pca_diff); "" when unknown.
+std::string CanonicalEstimator(const std::string& name);
+
 struct MetricsParams {
   uint64_t seed = 0;
   std::string method;
@@ -58,6 +65,7 @@ struct MetricsParams {
   int64_t probe_folds = analysis::defaults::kProbeFolds;
   int64_t permutations = analysis::defaults::kPermutations;   // label permutations of the separation null
   std::string peak_metric = analysis::defaults::kPeakMetric;  // recorded with the metrics
+  std::vector<std::string> estimators = {kDefaultEstimator};  // vectors stored per estimator
 };
 
 // A steering layer or layer range as the campaign names it (docs/science.md):
@@ -86,6 +94,7 @@ struct SteeringCommon {
   std::vector<std::string> emotions;  // the set (the judge scores all of them)
   std::string mode = "relative";      // relative: scale = n_l; absolute: scale = 1
   std::string vector_method = "generation";
+  std::string estimator = kDefaultEstimator;  // whose vectors steer
   std::string peak_metric = analysis::defaults::kPeakMetric;
   std::vector<uint64_t> seeds = {0, 1};
   int64_t max_resamples = 8;  // re-samples of a too-short baseline (next seed) at most

@@ -462,10 +462,10 @@ nlohmann::ordered_json BuildStudyReport(Database& db, const StudyOptions& option
 
   // Steering.
   Json steering = ViewRows(db,
-                           "SELECT model_path AS model, family, layer, relative_depth, alpha, mode, generations, surgical_share, "
+                           "SELECT model_path AS model, family, layer, relative_depth, alpha, mode, estimator, generations, surgical_share, "
                            "repetitive_collapse_share, explosive_share, ineffective_share, hit_rate, baseline_hit_rate, "
                            "hit_rate_gain, scenarios, successful_scenarios, success_rate FROM steering_summary "
-                           "WHERE campaign = ?1 ORDER BY model_id, layer, mode, alpha",
+                           "WHERE campaign = ?1 ORDER BY model_id, layer, mode, estimator, alpha",
                            campaign.name);
   for (Json& row : steering) {
     for (const ModelInfo& model : models) {
@@ -476,14 +476,14 @@ nlohmann::ordered_json BuildStudyReport(Database& db, const StudyOptions& option
       "JOIN campaign_tasks ct ON ct.task_id = g.task_id JOIN campaigns c ON c.id = ct.campaign_id AND c.name = ?1 ";
   Json by_coefficient = ViewRows(
       db,
-      "SELECT g.alpha, g.mode, COUNT(*) AS generations, AVG(g.regime = 'surgical') AS surgical_share, "
+      "SELECT g.alpha, g.mode, g.estimator, COUNT(*) AS generations, AVG(g.regime = 'surgical') AS surgical_share, "
       "AVG(g.regime = 'repetitive_collapse') AS repetitive_collapse_share, AVG(g.regime = 'explosive') AS explosive_share, "
       "AVG(g.regime = 'ineffective') AS ineffective_share, AVG(g.hit) AS hit_rate, "
       "(SELECT COUNT(*) FROM steering_scenarios s JOIN campaign_tasks ct ON ct.task_id = s.task_id "
-      " JOIN campaigns c ON c.id = ct.campaign_id AND c.name = ?1 WHERE s.alpha = g.alpha AND s.mode = g.mode) AS scenarios, "
+      " JOIN campaigns c ON c.id = ct.campaign_id AND c.name = ?1 WHERE s.alpha = g.alpha AND s.mode = g.mode AND s.estimator = g.estimator) AS scenarios, "
       "(SELECT AVG(s.success) FROM steering_scenarios s JOIN campaign_tasks ct ON ct.task_id = s.task_id "
-      " JOIN campaigns c ON c.id = ct.campaign_id AND c.name = ?1 WHERE s.alpha = g.alpha AND s.mode = g.mode) AS success_rate "
-      "FROM steering_generations g " + steer_join + "GROUP BY g.alpha, g.mode ORDER BY g.mode, g.alpha",
+      " JOIN campaigns c ON c.id = ct.campaign_id AND c.name = ?1 WHERE s.alpha = g.alpha AND s.mode = g.mode AND s.estimator = g.estimator) AS success_rate "
+      "FROM steering_generations g " + steer_join + "GROUP BY g.alpha, g.mode, g.estimator ORDER BY g.mode, g.estimator, g.alpha",
       campaign.name);
   Json overall = ViewRows(db,
                           "SELECT COUNT(*) AS scenarios, COALESCE(SUM(s.success), 0) AS successful_scenarios, "

@@ -160,11 +160,13 @@ std::map<std::string, double> LoadSeparation(Database& db, const CampaignInfo& c
 
 std::map<std::string, std::vector<double>> LoadEmotionVectors(Database& db, const CampaignInfo& campaign,
                                                               int64_t model_id, const std::string& method,
-                                                              int64_t layer) {
-  Statement statement = db.Prepare(std::string(
-      "SELECT ev.task_id, ev.emotion, ev.dim, ev.data FROM emotion_vectors ev JOIN tasks t ON t.id = ev.task_id ") +
-      kCampaignTaskJoin + "WHERE t.model_id = ?2 AND ev.method = ?3 AND ev.layer = ?4 ORDER BY ev.task_id DESC");
-  statement.Bind(1, campaign.id).Bind(2, model_id).Bind(3, method).Bind(4, layer);
+                                                              int64_t layer, const std::string& estimator) {
+  Statement statement = db.Prepare(std::string("SELECT ev.task_id, ev.emotion, ev.dim, ev.data FROM "
+                                               "emotion_vectors ev JOIN tasks t ON t.id = ev.task_id ") +
+                                   kCampaignTaskJoin +
+                                   "WHERE t.model_id = ?2 AND ev.method = ?3 AND ev.layer = ?4 AND "
+                                   "ev.estimator = ?5 ORDER BY ev.task_id DESC");
+  statement.Bind(1, campaign.id).Bind(2, model_id).Bind(3, method).Bind(4, layer).Bind(5, estimator);
   std::map<std::string, std::vector<double>> out;
   while (statement.Step()) {
     const std::string what = fmt::format("{}: emotion_vectors of task {} layer {} emotion '{}'", db.path(),

@@ -81,10 +81,11 @@ std::vector<CurvePoint> LoadCurve(Database& db, const CampaignInfo& campaign, in
 std::map<std::string, double> LoadSeparation(Database& db, const CampaignInfo& campaign, int64_t model_id,
                                              const std::string& method, int64_t layer);
 
-// Unit emotion vectors v_{e,l} at one layer, by emotion (float32 blobs widened to double).
-std::map<std::string, std::vector<double>> LoadEmotionVectors(Database& db, const CampaignInfo& campaign,
-                                                              int64_t model_id, const std::string& method,
-                                                              int64_t layer);
+// Unit emotion vectors v_{e,l} of one estimator at one layer, by emotion (float32 blobs widened
+// to double). The report reads mean-difference vectors (the paper's); others never mix in.
+std::map<std::string, std::vector<double>> LoadEmotionVectors(
+    Database& db, const CampaignInfo& campaign, int64_t model_id, const std::string& method, int64_t layer,
+    const std::string& estimator = "mean_difference");
 
 // The first metrics task's settings for (model, method); nullopt when there is none.
 std::optional<MetricsSettings> LoadMetricsSettings(Database& db, const CampaignInfo& campaign, int64_t model_id,

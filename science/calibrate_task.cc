@@ -118,6 +118,7 @@ TaskOutput RunCalibrate(TaskContext& ctx) {
         {"layer_last", layers.back()},
         {"emotion", params.emotion},
         {"mode", steering.mode},
+        {"estimator", steering.estimator},
         {"max_ppl_ratio", params.max_ppl_ratio},
         {"alpha_coherent", result.alpha_coherent ? json(*result.alpha_coherent) : json(nullptr)},
         {"alpha_incoherent", result.alpha_incoherent ? json(*result.alpha_incoherent) : json(nullptr)},

@@ -10,6 +10,7 @@
 #include "jobs/task_params.h"
 #include "science/blob.h"
 #include "science/task_common.h"
+#include "science/vector_estimation.h"
 
 namespace emoscope {
 namespace {
@@ -69,9 +70,10 @@ LayerSamples GatherLayer(const TaskContext& ctx, int64_t layer, const std::strin
       out.labels.push_back(static_cast<int>(label));
       // The k-th continuation of prompt P has stimulus id "P#k": its source is P. Without a
       // stimulus id (inputs that did not select the column) each row is its own source.
-      const std::string source = sample.contains("stimulus_id")
-                                     ? analysis::SampleSource(row_method, sample.at("stimulus_id").get<std::string>())
-                                     : fmt::format("task {} row {}", task, i);
+      const std::string source =
+          sample.contains("stimulus_id")
+              ? analysis::SampleSource(row_method, sample.at("stimulus_id").get<std::string>())
+              : fmt::format("task {} row {}", task, i);
       out.groups.push_back(group_ids.emplace(emotion + '\x1f' + source, group_ids.size()).first->second);
     }
   }
@@ -150,17 +152,9 @@ TaskOutput RunMetrics(TaskContext& ctx) {
                                         {"dim", static_cast<int64_t>(d)},
                                         {"samples", counts[e]},
                                         {"data", out.AddBlob(DoublesToFloatBlob(mean))}});
-    const std::vector<double> unit(vectors.unit.Row(e), vectors.unit.Row(e) + d);
-    rows["emotion_vectors"].push_back(
-        {{"layer", layer},
-         {"emotion", emotions[e]},
-         {"method", method},
-         {"dim", static_cast<int64_t>(d)},
-         {"norm", vectors.norms[e]},
-         {"removed_components", static_cast<int64_t>(vectors.removed_components)},
-         {"removed_share", vectors.removed_share},
-         {"data", out.AddBlob(DoublesToFloatBlob(unit))}});
   }
+  AddEmotionVectorRows({layer, method, &emotions, &samples.emotion_rows, &samples.labels, &means, &vectors},
+                       params.estimators, &out);
   auto metric = [&](const char* name, double value, const std::string& emotion = "") {
     rows["layer_metrics"].push_back({{"layer", layer},
                                      {"method", method},

@@ -46,17 +46,21 @@ std::vector<int64_t> ResolveSteeringLayers(const TaskContext& ctx, const char* k
 }
 
 std::vector<float> InputVector(const TaskContext& ctx, const char* kind, const std::string& table,
-                               const std::string& method, int64_t layer, const std::string& emotion) {
+                               const std::string& method, int64_t layer, const std::string& emotion,
+                               const std::string& estimator) {
   for (const json& row : InputRows(ctx, table)) {
-    if (row.at("method") == method && row.at("layer") == layer && row.at("emotion") == emotion) {
+    if (row.at("method") == method && row.at("layer") == layer && row.at("emotion") == emotion &&
+        (estimator.empty() || row.value("estimator", std::string()) == estimator)) {
       const auto dim = row.at("dim").get<size_t>();
-      const std::string what = fmt::format("{}: {} {} layer {} {}", kind, table, method, layer, emotion);
+      const std::string what =
+          fmt::format("{}: {} {} {} layer {} {}", kind, table, method, estimator, layer, emotion);
       return BlobToFloats(InputBlob(ctx, row.at("data"), what), dim, what);
     }
   }
-  throw TaskFailed(fmt::format("{}: no {} row for method {}, layer {}, emotion '{}' among the inputs", kind,
-                               table, method, layer, emotion),
-                   false);
+  throw TaskFailed(
+      fmt::format("{}: no {} row for method {}{}, layer {}, emotion '{}' among the inputs", kind, table,
+                  method, estimator.empty() ? "" : ", estimator " + estimator, layer, emotion),
+      false);
 }
 
 SteeringTarget LoadTarget(const TaskContext& ctx, const char* kind, const SteeringCommon& params,
@@ -67,7 +71,8 @@ SteeringTarget LoadTarget(const TaskContext& ctx, const char* kind, const Steeri
                                               : std::map<int64_t, double>{};
   for (int64_t layer : layers) {
     target.layers.push_back(layer);
-    target.units.push_back(InputVector(ctx, kind, "emotion_vectors", params.vector_method, layer, emotion));
+    target.units.push_back(
+        InputVector(ctx, kind, "emotion_vectors", params.vector_method, layer, emotion, params.estimator));
     double scale = 1.0;
     if (params.mode == "relative") {
       const auto found = norms.find(layer);

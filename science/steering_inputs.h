@@ -27,11 +27,14 @@ std::vector<int64_t> ResolveSteeringLayers(const TaskContext& ctx, const char* k
                                            int64_t num_layers, const std::string& method,
                                            const std::string& peak_metric);
 
-// A float32 vector row (emotion_vectors or activation_means) of method, layer and emotion.
+// A float32 vector row (emotion_vectors or activation_means) of method, layer and emotion, and of
+// `estimator` unless it is "" (emotion_vectors holds one row per estimator; never mixed).
 std::vector<float> InputVector(const TaskContext& ctx, const char* kind, const std::string& table,
-                               const std::string& method, int64_t layer, const std::string& emotion);
+                               const std::string& method, int64_t layer, const std::string& emotion,
+                               const std::string& estimator = "");
 
-// The target for `emotion`: its unit vector at each layer, scaled by n_l (relative) or 1.
+// The target for `emotion`: its unit vector of params.estimator at each layer, scaled by n_l
+// (relative) or 1.
 SteeringTarget LoadTarget(const TaskContext& ctx, const char* kind, const SteeringCommon& params,
                           const std::vector<int64_t>& layers, const std::string& emotion);
 

@@ -5,8 +5,8 @@
 // returns a unit vector whose sign makes the target class project above the others. Pure and
 // deterministic (no random initialization); double precision; thread-safe.
 //
-// Not yet computed by the metrics task: the emotion_vectors table holds mean-difference vectors
-// only (see docs/science.md, "Vector estimators").
+// The metrics task stores the estimators a campaign names (science/vector_estimation.h).
+// VectorEstimatorName gives the names jobs/task_params.h's VectorEstimatorNames lists.
 #pragma once
 
 #include <cstdint>

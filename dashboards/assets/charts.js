@@ -119,12 +119,17 @@ const Emo = (() => {
 
     if (results.regimes.length || results.steering.length) {
       root.append(el('h2', {}, 'Steering regimes'));
-      const modelIds = [...new Set(results.regimes.map(r => r.model_id).concat(results.steering.map(r => r.model_id)))];
-      for (const modelId of modelIds) {
-        const regimes = results.regimes.filter(r => r.model_id === modelId);
+      // One card per (model, vector estimator): estimators are compared, never pooled.
+      const groups = [];
+      for (const r of results.regimes.concat(results.steering)) {
+        if (!groups.some(([m, e]) => m === r.model_id && e === r.estimator)) groups.push([r.model_id, r.estimator]);
+      }
+      const several = new Set(groups.map(([, e]) => e)).size > 1;
+      for (const [modelId, estimator] of groups) {
+        const regimes = results.regimes.filter(r => r.model_id === modelId && r.estimator === estimator);
         const layers = [...new Set(regimes.map(r => r.layer))].sort((a, b) => a - b);
         const alphas = [...new Set(regimes.map(r => r.alpha))].sort((a, b) => a - b);
-        const card = el('div', { class: 'card' }, el('h3', {}, modelName(results, modelId) + ': surgical share of steered generations, layer × coefficient'));
+        const card = el('div', { class: 'card' }, el('h3', {}, modelName(results, modelId) + (several ? ' (' + estimator + ' vectors)' : '') + ': surgical share of steered generations, layer × coefficient'));
         root.append(card);
         const cell = (layer, alpha) => {
           const here = regimes.filter(r => r.layer === layer && r.alpha === alpha);
@@ -150,7 +155,7 @@ const Emo = (() => {
           data: { labels: keys.map(([l, a]) => 'L' + l + ' α' + a), datasets: Object.keys(regimeColors).map(regime => ({ label: regime, data: keys.map(([l, a]) => count(l, a, regime)), backgroundColor: regimeColors[regime] })) },
           options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'generations' } } } },
         }));
-        const scenarios = results.steering.filter(s => s.model_id === modelId);
+        const scenarios = results.steering.filter(s => s.model_id === modelId && s.estimator === estimator);
         if (scenarios.length) {
           card.append(el('h3', {}, 'Scenario success rate (a scenario succeeds when enough of its generations are surgical)'));
           charts.push(chart(card, {

@@ -199,6 +199,111 @@ science:
   CHECK_THAT(missing.output, Catch::Contains("nope"));
 }
 
+TEST_CASE("one campaign compares three vector estimators: vectors, steering rows and exports of each",
+          "[science][vectors][estimators]") {
+  emoscope::testing::TempDir dir;
+  const std::string emoscope = ShellQuote(ProgramPath("emoscope"));
+  REQUIRE(RunCommand(emoscope +
+                     " model init --arch llama --layers 3 --hidden 32 --heads 4 --merges 40 --out " +
+                     ShellQuote(dir.File("llama")))
+              .exit_code == 0);
+  const std::string campaign = R"(campaign: estimators
+models:
+  - {name: llama, path: llama}
+science:
+  emotions: [joy, sadness]
+  methods: [comprehension]
+  per_emotion: 3
+  neutral: 4
+  steering:
+    layers: [2]
+    emotions: [joy]
+    estimator: [mean_difference, pca, logistic]
+    coefficients: [0.1]
+    prompts: 1
+    seeds: [0]
+    judge: lexicon
+    generation: {max_new_tokens: 6}
+)";
+  emoscope::WriteFileAtomic(dir.File("c.yaml"), campaign);
+  const std::string db = dir.File("e.db");
+  const auto run =
+      RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 1 --db " + ShellQuote(db));
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  // One vector per (hook point 0..3, emotion) for each estimator, from the same metrics tasks.
+  for (const char* estimator : {"mean_difference", "pca_diff", "logistic"}) {
+    INFO(estimator);
+    CHECK(QueryInt(db, std::string("SELECT COUNT(*) FROM emotion_vectors WHERE estimator = '") + estimator +
+                           "'") == 8);
+    CHECK(QueryInt(db, std::string("SELECT COUNT(*) FROM steering_scenarios WHERE estimator = '") +
+                           estimator + "' AND layer = 2 AND emotion = 'joy'") == 1);
+    CHECK(QueryInt(db, std::string("SELECT COUNT(*) FROM steering_generations WHERE estimator = '") +
+                           estimator + "'") >= 2);  // baseline and alpha 0.1
+  }
+  // Each steering row names the estimator its task steered with.
+  CHECK(QueryInt(db,
+                 "SELECT COUNT(*) FROM steering_generations g JOIN tasks t ON t.id = g.task_id "
+                 "WHERE json_extract(t.params, '$.estimator') <> g.estimator") == 0);
+  CHECK(QueryInt(db, "SELECT COUNT(*) FROM tasks WHERE kind = 'steer'") == 3);
+  // The estimators disagree (the mean difference has neutral components projected out).
+  CHECK(QueryInt(db,
+                 "SELECT COUNT(*) FROM emotion_vectors a JOIN emotion_vectors b ON a.task_id = b.task_id "
+                 "AND a.layer = b.layer AND a.emotion = b.emotion WHERE a.estimator = 'mean_difference' "
+                 "AND b.estimator <> 'mean_difference' AND a.data = b.data AND a.layer > 0") == 0);
+  // Submitting the same campaign again adds no task.
+  const int64_t tasks = QueryInt(db, "SELECT COUNT(*) FROM tasks");
+  REQUIRE(
+      RunCommand(emoscope + " run " + ShellQuote(dir.File("c.yaml")) + " --workers 1 --db " + ShellQuote(db))
+          .exit_code == 0);
+  CHECK(QueryInt(db, "SELECT COUNT(*) FROM tasks") == tasks);
+
+  std::map<std::string, std::vector<float>> layer2;  // estimator -> exported unit vector at hook point 2
+  for (const char* estimator : {"mean_difference", "pca", "logistic"}) {
+    INFO(estimator);
+    const std::string base = emoscope + " vectors export --db " + ShellQuote(db) +
+                             " --method comprehension --emotion joy --scale unit --estimator " + estimator;
+    const std::string stem = dir.File(std::string("joy-") + estimator);
+    const auto gguf = RunCommand(base + " --out " + ShellQuote(stem + ".gguf"));
+    INFO(gguf.output);
+    REQUIRE(gguf.exit_code == 0);
+    REQUIRE(RunCommand(base + " --out " + ShellQuote(stem + ".safetensors")).exit_code == 0);
+    const emoscope::ControlVectorFile file = emoscope::ReadControlVectorGguf(stem + ".gguf");
+    CHECK(file.layer_count == 2);  // hook points 2 and 3 of a 3-block model
+    REQUIRE(file.directions.count(1) == 1);
+    const emoscope::SafetensorsFile vectors = emoscope::SafetensorsFile::Open(stem + ".safetensors");
+    CHECK(vectors.tensors().size() == 4);
+    CHECK(vectors.metadata().at("estimator") == (std::string(estimator) == "pca" ? "pca_diff" : estimator));
+    const emoscope::TensorView* layer = vectors.Find("layer.2");
+    REQUIRE(layer != nullptr);
+    const std::vector<float>& direction = file.directions.at(1);  // direction.1 = hook point 2
+    REQUIRE(direction.size() * sizeof(float) == layer->nbytes);
+    CHECK(std::memcmp(direction.data(), layer->data, layer->nbytes) == 0);
+    double norm = 0;
+    for (float x : direction) norm += static_cast<double>(x) * x;
+    CHECK(norm == Approx(1.0).epsilon(1e-5));
+    layer2[estimator] = direction;
+  }
+  CHECK(layer2["pca"] != layer2["mean_difference"]);
+  CHECK(layer2["logistic"] != layer2["mean_difference"]);
+  const auto unknown = RunCommand(emoscope + " vectors export --db " + ShellQuote(db) +
+                                  " --method comprehension --emotion joy --estimator svm --out " +
+                                  ShellQuote(dir.File("x.gguf")));
+  CHECK(unknown.exit_code != 0);
+  CHECK_THAT(unknown.output, Catch::Contains("--estimator") && Catch::Contains("svm"));
+
+  // A campaign naming an unknown estimator is refused before any task runs, naming the field.
+  std::string bad = campaign;
+  bad.replace(bad.find("[mean_difference, pca, logistic]"), 32, "[mean_difference, lda]");
+  emoscope::WriteFileAtomic(dir.File("bad.yaml"), bad);
+  const auto refused = RunCommand(emoscope + " run " + ShellQuote(dir.File("bad.yaml")) +
+                                  " --workers 1 --db " + ShellQuote(dir.File("bad.db")));
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.output, Catch::Contains("bad.yaml:12") &&
+                                 Catch::Contains("science.steering.estimator[1]") &&
+                                 Catch::Contains("'lda'"));
+}
+
 TEST_CASE("GGUF direction indexes refuse the hook points llama.cpp cannot steer", "[vectors]") {
   CHECK(emoscope::GgufDirectionIndex(2) == 1);
   CHECK(emoscope::GgufDirectionIndex(12) == 11);
