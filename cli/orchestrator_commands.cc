@@ -139,10 +139,12 @@ int CoordinatorCommand(const std::vector<std::string>& argv) {
          DatabaseLock::RunningCoordinator(options.db_path).value_or("an unknown endpoint"));
   }
   Coordinator coordinator(options);
-  lock->WriteEndpoint(coordinator.endpoint());
   // The dashboard reads the store through its own read-only connections; the coordinator (opened
   // above, so the schema is migrated) stays the only writer.
   const std::unique_ptr<HttpServer> dashboard = StartDashboard(args, options.db_path);
+  // Recorded last: whoever finds the endpoint through the lock (clients, tests) finds a coordinator
+  // that is fully up.
+  lock->WriteEndpoint(coordinator.endpoint());
   InstallStopHandlers();
   g_coordinator.store(&coordinator);
   if (g_stop_signal.load() != 0) coordinator.Stop();

@@ -388,8 +388,10 @@ class Coordinator::Impl {
     SendTo(peer, reply);
   }
 
-  void SendReset(const std::string& peer) {
-    Message reset(MessageType::kReset, nlohmann::json::object());
+  // `session`: the one the refused message carried, so the worker can tell a reset about a session
+  // it has since replaced (and ignore it) from one about its current session.
+  void SendReset(const std::string& peer, const std::string& session) {
+    Message reset(MessageType::kReset, {{"session", session}});
     SendTo(peer, reset);
   }
 
@@ -422,7 +424,7 @@ class Coordinator::Impl {
         if (worker == nullptr) {
           // A worker of a previous run, one we declared lost, or a connection that is not the
           // session's: it must say hello (and prove its session) first.
-          if (message.type != MessageType::kBye) SendReset(peer);
+          if (message.type != MessageType::kBye) SendReset(peer, update.session);
           return;
         }
         worker->last_seen = NowMs();
@@ -445,7 +447,7 @@ class Coordinator::Impl {
           auto lease = leases_.find(outcome.task_id);
           if (lease == leases_.end() || lease->second.epoch != outcome.epoch)
             RefuseOrConfirm(peer, outcome.type, outcome.task_id, outcome.epoch);
-          SendReset(peer);
+          SendReset(peer, outcome.session);
           return;
         }
         worker->last_seen = NowMs();

@@ -29,31 +29,31 @@
 namespace emoscope {
 
 struct CoordinatorOptions {
-  std::string db_path;                          // the store; created when missing
-  std::string bind = "tcp://127.0.0.1:5555";    // loopback unless asked otherwise
-  int heartbeat_ms = 1000;                      // heartbeat period, both ways
-  int lease_ms = 10000;                         // a worker silent this long loses its leases
-  int retry_base_ms = 1000;                     // first retry delay; doubles per attempt
-  int retry_max_ms = 60000;                     // cap of the retry delay
-  int batch_max = 1024;                         // operations per write transaction, at most
-  int batch_delay_ms = 5;                       // oldest pending operation waits at most this
-  int prefetch = 4096;                          // queued tasks held in memory for dispatch
-  bool sync_full = false;                       // PRAGMA synchronous=FULL (power-loss durability)
-  int64_t max_message_bytes = 256LL << 20;      // ZMQ_MAXMSGSIZE of the ROUTER socket
+  std::string db_path;                        // the store; created when missing
+  std::string bind = "tcp://127.0.0.1:5555";  // loopback unless asked otherwise
+  int heartbeat_ms = 1000;                    // heartbeat period, both ways
+  int lease_ms = 10000;                       // a worker silent this long loses its leases
+  int retry_base_ms = 1000;                   // first retry delay; doubles per attempt
+  int retry_max_ms = 60000;                   // cap of the retry delay
+  int batch_max = 1024;                       // operations per write transaction, at most
+  int batch_delay_ms = 5;                     // oldest pending operation waits at most this
+  int prefetch = 4096;                        // queued tasks held in memory for dispatch
+  bool sync_full = false;                     // PRAGMA synchronous=FULL (power-loss durability)
+  int64_t max_message_bytes = 256LL << 20;    // ZMQ_MAXMSGSIZE of the ROUTER socket
   // CURVE (docs/security.md): the coordinator's secret key file and the allow-list (a folder of
   // *.pub files or a file of keys). Both or neither; with them every peer must be on the list.
   std::string curve_secret_file;
   std::string curve_allow;
-  bool insecure = false;       // allow a non-loopback bind without CURVE
-  int64_t max_db_bytes = 0;    // store size cap (PRAGMA max_page_count); 0: none
+  bool insecure = false;     // allow a non-loopback bind without CURVE
+  int64_t max_db_bytes = 0;  // store size cap (PRAGMA max_page_count); 0: none
 };
 
 struct CoordinatorStats {
   int64_t dispatched = 0;
-  int64_t results = 0;     // results committed
-  int64_t refused = 0;     // results and failures refused (stale lease)
-  int64_t malformed = 0;   // messages rejected as malformed or unexpected
-  int64_t commits = 0;     // write transactions
+  int64_t results = 0;       // results committed
+  int64_t refused = 0;       // results and failures refused (stale lease)
+  int64_t malformed = 0;     // messages rejected as malformed or unexpected
+  int64_t commits = 0;       // write transactions
   int64_t zap_accepted = 0;  // CURVE handshakes allowed / refused by the allow-list
   int64_t zap_refused = 0;
 };
@@ -75,6 +75,7 @@ class Coordinator {
   void Run();
   void Stop() { stop_.store(true); }
 
+  // Counters of the run; read them after Run() has returned (Run's thread writes them).
   CoordinatorStats stats() const;
 
  private:

@@ -68,6 +68,20 @@ Database::Database(const std::string& path, OpenMode mode) : path_(path) {
   }
 }
 
+std::unique_ptr<Database> Database::MigratedCopy(Database& source) {
+  auto copy = std::make_unique<Database>(":memory:", OpenMode::kReadWrite);
+  sqlite3_backup* backup = sqlite3_backup_init(copy->db_, "main", source.db_, "main");
+  if (backup == nullptr) Fail("{}: cannot copy the database: {}", source.path(), sqlite3_errmsg(copy->db_));
+  const int step = sqlite3_backup_step(backup, -1);
+  const int finish = sqlite3_backup_finish(backup);
+  if (step != SQLITE_DONE || finish != SQLITE_OK)
+    Fail("{}: cannot copy the database: {}", source.path(),
+         sqlite3_errstr(step != SQLITE_DONE ? step : finish));
+  copy->path_ = source.path();
+  Migrate(*copy);
+  return copy;
+}
+
 Database::~Database() {
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
@@ -175,7 +189,8 @@ bool Statement::ColumnIsNull(int index) const { return sqlite3_column_type(stmt_
 std::string Statement::ColumnBlob(int index) const {
   const void* data = sqlite3_column_blob(stmt_, index);
   const int size = sqlite3_column_bytes(stmt_, index);
-  return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+  return data == nullptr ? std::string()
+                         : std::string(static_cast<const char*>(data), static_cast<size_t>(size));
 }
 
 std::string Statement::ColumnName(int index) const {

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,10 @@ class Database {
   // PRAGMA user_version: the schema version the file is at.
   int UserVersion();
   const std::string& path() const { return path_; }
+  // A read-only file of an older schema cannot take the migrations (they rebuild tables): an
+  // in-memory copy of it (sqlite3 backup), migrated to the newest version, that names itself
+  // after the file in every message. Memory: the size of the file.
+  static std::unique_ptr<Database> MigratedCopy(Database& source);
   sqlite3* handle() const { return db_; }
 
  private:

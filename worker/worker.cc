@@ -281,6 +281,8 @@ class WorkerLoop {
   }
 
   void SendHello() {
+    hello_sent_at_ = NowMs();
+    awaiting_welcome_ = true;
     nlohmann::json leases = nlohmann::json::array();
     for (const auto& [task_id, held] : held_) leases.push_back({{"task_id", task_id}, {"epoch", held.epoch}});
     const long pages = ::sysconf(_SC_PHYS_PAGES);
@@ -339,6 +341,7 @@ class WorkerLoop {
           heartbeat_ms_ = static_cast<int>(welcome.heartbeat_ms);
           lease_ms_ = static_cast<int>(welcome.lease_ms);
           session_ = welcome.session;
+          awaiting_welcome_ = false;
           // The coordinator's period may be shorter than ours: the next beat must not be late.
           next_heartbeat_ = std::min<int64_t>(next_heartbeat_, NowMs() + heartbeat_ms_);
           for (const LeaseClaim& entry : welcome.revoked) Revoke(entry.task_id, entry.epoch);
@@ -362,9 +365,21 @@ class WorkerLoop {
             if (held->second.state == HeldState::kReported) held_.erase(held);
           }
           break;
-        case MessageType::kReset:
+        case MessageType::kReset: {
+          // A reset answers one message the coordinator did not accept from this session. Every
+          // hello starts a new session, so the messages still in flight under the old one are
+          // each answered `reset` too: a hello for each would start a session for each, and so
+          // on (a storm of hellos, seen after coordinator restarts). So a reset about a session
+          // this worker has already replaced is ignored, and so is one while a hello awaits its
+          // welcome (unless the hello looks lost).
+          const auto about = message.body.find("session");
+          if (about != message.body.end() && about->is_string() && !about->get<std::string>().empty() &&
+              about->get<std::string>() != session_)
+            break;
+          if (awaiting_welcome_ && NowMs() - hello_sent_at_ < std::max(100, heartbeat_ms_)) break;
           SendHello();
           break;
+        }
         case MessageType::kHeartbeat:
           break;
         case MessageType::kError:
@@ -480,7 +495,9 @@ class WorkerLoop {
   Executor executor_;
   int heartbeat_ms_;
   int lease_ms_;
-  std::string session_;  // from the last welcome; "" before the first
+  std::string session_;            // from the last welcome; "" before the first
+  bool awaiting_welcome_ = false;  // a hello was sent and its welcome has not come yet
+  int64_t hello_sent_at_ = 0;
   int64_t last_heard_ = 0;
   int64_t next_heartbeat_ = 0;
   bool draining_ = false;

@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "coordinator/coordinator.h"
 
 namespace emoscope::testing {
 
@@ -31,6 +34,28 @@ class ChildProcess {
   pid_t pid_ = -1;
   bool reaped_ = false;
   int status_ = 0;
+};
+
+// A coordinator served on a thread of the test for the length of a scope.
+class ServedCoordinator {
+ public:
+  explicit ServedCoordinator(const CoordinatorOptions& options) : coordinator_(options) {
+    thread_ = std::thread([this] { coordinator_.Run(); });
+  }
+  ~ServedCoordinator() { Stop(); }
+  ServedCoordinator(const ServedCoordinator&) = delete;
+  ServedCoordinator& operator=(const ServedCoordinator&) = delete;
+  Coordinator& coordinator() { return coordinator_; }
+  // Stops the coordinator and joins its thread (idempotent). Coordinator::stats() is for after
+  // this: the coordinator thread writes them while it runs.
+  void Stop() {
+    coordinator_.Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  Coordinator coordinator_;
+  std::thread thread_;
 };
 
 // Polls `condition` every 20 ms until it holds or timeout_ms passes; returns whether it held.

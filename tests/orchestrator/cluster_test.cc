@@ -251,10 +251,10 @@ TEST_CASE(
   REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db))
               .exit_code == 0);
   auto coordinator =
-      std::make_unique<ChildProcess>(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
+      std::make_unique<ChildProcess>(CoordinatorArgs(db, "tcp://127.0.0.1:0", "info"), dir.File("log"));
   const std::string endpoint = testing::WaitForEndpoint(db);
-  ChildProcess worker_a(WorkerArgs(endpoint, "a", 4), dir.File("log"));
-  ChildProcess worker_b(WorkerArgs(endpoint, "b", 4), dir.File("log"));
+  ChildProcess worker_a(WorkerArgs(endpoint, "a", 4, "info"), dir.File("log"));
+  ChildProcess worker_b(WorkerArgs(endpoint, "b", 4, "info"), dir.File("log"));
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pause_ms(100, 300);
   int kills = 0;
@@ -269,11 +269,13 @@ TEST_CASE(
     if (Unfinished(db) == 0) break;
     coordinator->Signal(SIGKILL);
     REQUIRE(coordinator->Wait(5000) == 128 + SIGKILL);
-    coordinator = std::make_unique<ChildProcess>(CoordinatorArgs(db, endpoint), dir.File("log"));
+    coordinator = std::make_unique<ChildProcess>(CoordinatorArgs(db, endpoint, "info"), dir.File("log"));
   }
   INFO("kills: " << kills);
   CHECK(kills == 5);
-  REQUIRE(WaitFor([&] { return Unfinished(db) == 0; }, 60000));
+  const bool finished = WaitFor([&] { return Unfinished(db) == 0; }, 60000);
+  INFO(ReadFile(dir.File("log")));
+  REQUIRE(finished);
   RequireExactlyOnce(db, 4300);
   CHECK(coordinator_run() == 6);
   CHECK(worker_a.Running());

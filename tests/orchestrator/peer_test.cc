@@ -21,22 +21,7 @@
 namespace emoscope {
 namespace {
 
-// A coordinator served on a thread for the length of a test.
-class Served {
- public:
-  explicit Served(const CoordinatorOptions& options) : coordinator_(options) {
-    thread_ = std::thread([this] { coordinator_.Run(); });
-  }
-  ~Served() {
-    coordinator_.Stop();
-    thread_.join();
-  }
-  Coordinator& coordinator() { return coordinator_; }
-
- private:
-  Coordinator coordinator_;
-  std::thread thread_;
-};
+using Served = testing::ServedCoordinator;
 
 CoordinatorOptions Options(const testing::TempDir& dir) {
   CoordinatorOptions options;
@@ -139,6 +124,7 @@ TEST_CASE(
   // Nothing was registered by the refused hellos; a good one is welcomed.
   CHECK(testing::QueryInt(dir.File("e.db"), "SELECT count(*) FROM workers") == 0);
   CHECK(peer.Hello(1)["type"] == "welcome");
+  served.Stop();
   CHECK(served.coordinator().stats().malformed == 7);
 }
 

@@ -21,21 +21,7 @@ using testing::RunCommand;
 using testing::ShellQuote;
 
 // A coordinator served on a thread for the length of a test.
-class ServedCoordinator {
- public:
-  explicit ServedCoordinator(const CoordinatorOptions& options) : coordinator_(options) {
-    thread_ = std::thread([this] { coordinator_.Run(); });
-  }
-  ~ServedCoordinator() {
-    coordinator_.Stop();
-    thread_.join();
-  }
-  Coordinator& coordinator() { return coordinator_; }
-
- private:
-  Coordinator coordinator_;
-  std::thread thread_;
-};
+using testing::ServedCoordinator;
 
 // Keys for a coordinator, a listed worker and an unlisted one; the allow-list folder holds only
 // the listed worker's public key.
@@ -118,6 +104,7 @@ TEST_CASE("a listed client is answered while an unlisted key and a plain-text cl
   CHECK_THAT(ControlOutcome(endpoint, unlisted), Catch::Contains("no answer"));
   CHECK_THAT(ControlOutcome(endpoint, {}), Catch::Contains("no answer"));
   CHECK_THAT(ControlOutcome(endpoint, wrong_server), Catch::Contains("no answer"));
+  served.Stop();
   CHECK(served.coordinator().stats().zap_accepted >= 1);
   CHECK(served.coordinator().stats().zap_refused >= 1);
 }

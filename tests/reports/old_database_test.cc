@@ -1,6 +1,6 @@
 // A database of the previous schema (version 3, before the permutation null and migration 4's
-// views; tests/reports/data/make_v3_database.py) opens read-only and is analysed through TEMP
-// views, then migrates and gives the same analysis.
+// views; tests/reports/data/make_v3_database.py) opens read-only and is analysed on a migrated
+// in-memory copy, then migrates and gives the same analysis.
 #include <catch2/catch.hpp>
 
 #include "common/file_util.h"
