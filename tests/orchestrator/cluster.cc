@@ -57,6 +57,23 @@ int ChildProcess::Wait(int timeout_ms) {
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
 }
 
+std::vector<std::string> FastCoordinatorArgs(const std::string& db, const std::string& bind,
+                                             const std::string& log_level, int lease_ms) {
+  return {"--log-level",
+          log_level,
+          "coordinator",
+          "--db",
+          db,
+          "--bind",
+          bind,
+          "--heartbeat-ms",
+          std::to_string(ScaledMs(50)),
+          "--lease-ms",
+          std::to_string(ScaledMs(lease_ms)),
+          "--retry-base-ms",
+          "20"};
+}
+
 bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t{timeout_ms} * TimeScale());

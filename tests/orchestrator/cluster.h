@@ -58,6 +58,13 @@ class ServedCoordinator {
   std::thread thread_;
 };
 
+// The arguments of `emoscope coordinator` with fast protocol timings, so that faults are noticed
+// in a fraction of a second: 50 ms heartbeats, `lease_ms` leases and 20 ms retry backoff, the
+// timings stretched by TimeScale() (under sanitizers a busy worker can miss a 500 ms lease without
+// being frozen).
+std::vector<std::string> FastCoordinatorArgs(const std::string& db, const std::string& bind,
+                                             const std::string& log_level = "warn", int lease_ms = 500);
+
 // Polls `condition` every 20 ms until it holds or timeout_ms passes; returns whether it held.
 // timeout_ms is what an optimized build needs with a wide margin; it is stretched by TimeScale()
 // (tests/support/test_support.h), so sanitizer builds wait as long as they need to.

@@ -24,23 +24,9 @@ using testing::WaitFor;
 
 std::string Emoscope() { return ShellQuote(testing::ProgramPath("emoscope")); }
 
-// Fast timings so faults are noticed in a fraction of a second (stretched under sanitizers, where a
-// busy worker can miss a 500 ms lease without being frozen).
 std::vector<std::string> CoordinatorArgs(const std::string& db, const std::string& bind,
                                          const std::string& log_level = "warn") {
-  return {"--log-level",
-          log_level,
-          "coordinator",
-          "--db",
-          db,
-          "--bind",
-          bind,
-          "--heartbeat-ms",
-          std::to_string(testing::ScaledMs(50)),
-          "--lease-ms",
-          std::to_string(testing::ScaledMs(500)),
-          "--retry-base-ms",
-          "20"};
+  return testing::FastCoordinatorArgs(db, bind, log_level);
 }
 
 std::vector<std::string> WorkerArgs(const std::string& endpoint, const std::string& identity, int prefetch,
@@ -199,17 +185,7 @@ TEST_CASE(
   // A 1 s lease: shorter than the backoff the worker reaches below, longer than any stall of a busy
   // but live worker.
   const auto coordinator_args = [&](const std::string& bind) {
-    return std::vector<std::string>{"--log-level",
-                                    "info",
-                                    "coordinator",
-                                    "--db",
-                                    db,
-                                    "--bind",
-                                    bind,
-                                    "--heartbeat-ms",
-                                    std::to_string(testing::ScaledMs(50)),
-                                    "--lease-ms",
-                                    std::to_string(testing::ScaledMs(1000))};
+    return testing::FastCoordinatorArgs(db, bind, "info", /*lease_ms=*/1000);
   };
   auto coordinator = std::make_unique<ChildProcess>(coordinator_args("tcp://127.0.0.1:0"), dir.File("log"));
   const std::string endpoint = testing::WaitForEndpoint(db);

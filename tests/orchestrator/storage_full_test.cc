@@ -20,19 +20,9 @@ using testing::WaitFor;
 
 std::vector<std::string> CoordinatorArgs(const std::string& db, const std::string& bind,
                                          const std::string& max_db_mb) {
-  return {"--log-level",
-          "warn",
-          "coordinator",
-          "--db",
-          db,
-          "--bind",
-          bind,
-          "--heartbeat-ms",
-          std::to_string(testing::ScaledMs(50)),
-          "--lease-ms",
-          std::to_string(testing::ScaledMs(500)),
-          "--max-db-mb",
-          max_db_mb};
+  std::vector<std::string> args = testing::FastCoordinatorArgs(db, bind);
+  args.insert(args.end(), {"--max-db-mb", max_db_mb});
+  return args;
 }
 
 // The store's size grows by about this much per finished noop task (result row, event, task row).
