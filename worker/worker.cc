@@ -202,7 +202,10 @@ class WorkerLoop {
     while (true) {
       if (g_drain_signal.load() != 0 && !draining_)
         StartDrain(fmt::format("signal {}", g_drain_signal.load()));
-      if (draining_ && (held_.empty() || NowMs() > drain_deadline_)) break;
+      // A drain ends when nothing is held any more, but not before tasks the coordinator
+      // dispatched before it saw the capacity-0 request have had time to arrive (they are handed
+      // back as they come); or at the drain deadline.
+      if (draining_ && ((held_.empty() && NowMs() >= drain_settled_at_) || NowMs() > drain_deadline_)) break;
       std::vector<zmq::pollitem_t> items = {{socket_->handle(), 0, ZMQ_POLLIN, 0},
                                             {nullptr, executor_.wake_fd(), ZMQ_POLLIN, 0}};
       PollIgnoringSignals(items, std::chrono::milliseconds(std::max(10, heartbeat_ms_ / 4)));
@@ -471,6 +474,7 @@ class WorkerLoop {
   void StartDrain(const std::string& why) {
     draining_ = true;
     drain_deadline_ = NowMs() + options_.drain_ms;
+    drain_settled_at_ = NowMs() + std::max(200, 2 * heartbeat_ms_);
     spdlog::info("worker {}: draining ({})", identity_, why);
     Message request(MessageType::kRequest, {{"capacity", 0}});
     Send(request);
@@ -502,6 +506,7 @@ class WorkerLoop {
   int64_t next_heartbeat_ = 0;
   bool draining_ = false;
   int64_t drain_deadline_ = 0;
+  int64_t drain_settled_at_ = 0;  // a drain waits at least until then for tasks still in flight
   int64_t tasks_done_ = 0;
   std::mt19937_64 rng_;
 };

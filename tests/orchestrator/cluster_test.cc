@@ -323,24 +323,33 @@ TEST_CASE("a worker drains on SIGTERM: it returns unstarted leases without charg
   WriteFileAtomic(dir.File("c.yaml"), "campaign: t\ntest_tasks:\n  - {kind: sleep, ms: 400, count: 4}\n");
   REQUIRE(RunCommand(Emoscope() + " submit " + ShellQuote(dir.File("c.yaml")) + " --db " + ShellQuote(db))
               .exit_code == 0);
-  ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0"), dir.File("log"));
-  ChildProcess worker(WorkerArgs(testing::WaitForEndpoint(db), "w", 3), dir.File("log"));
+  ChildProcess coordinator(CoordinatorArgs(db, "tcp://127.0.0.1:0", "info"), dir.File("log"));
+  ChildProcess worker(WorkerArgs(testing::WaitForEndpoint(db), "w", 3, "debug"), dir.File("log"));
   REQUIRE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'running'") == 4; },
                   10000));
   worker.Signal(SIGTERM);
   CHECK(worker.Wait(10000) == 0);
   // The three prefetched ones were handed back; the running one finished, or was handed back too
   // when the drain came before an executor had started it (slow machines, sanitizer builds).
-  REQUIRE(WaitFor(
+  const bool settled = WaitFor(
       [&] {
         return QueryInt(db,
                         "SELECT count(*) FROM tasks WHERE (state = 'queued' AND attempts = 0) OR state = "
                         "'done'") == 4;
       },
-      5000));
+      5000);
+  INFO(ReadFile(dir.File("log")) << "tasks (id state attempts): "
+                                 << testing::QueryText(db,
+                                                       "SELECT group_concat(id || ' ' || state || ' ' || "
+                                                       "attempts, '; ') FROM tasks"));
+  REQUIRE(settled);
   const int64_t returned = QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'queued'");
   CHECK(returned >= 3);
-  CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'returned'") == returned);
+  // At least one 'returned' event per returned task. A worker that drains before its welcome has
+  // come says hello again and hands the same leases back a second time, which can log a second
+  // 'returned' row for a task (seen under TSan, 1 run in 6; the tasks' states are right).
+  CHECK(QueryInt(db, "SELECT count(*) FROM events WHERE kind = 'returned'") >= returned);
+  CHECK(QueryInt(db, "SELECT count(DISTINCT task_id) FROM events WHERE kind = 'returned'") == returned);
   CHECK(QueryInt(db, "SELECT count(*) FROM tasks WHERE state = 'done'") == 4 - returned);
 }
 
