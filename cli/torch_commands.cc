@@ -36,7 +36,8 @@ constexpr const char* kThreadsHelp =
     "CPU threads (0: the cores not busy: cores minus the load average, at least 1)";
 
 void AddLoadOptions(ArgParser& parser) {
-  parser.Option("dtype", "weights' dtype: float32, bfloat16, float16 (CPU: float32 unless its bf16 kernels are fast)",
+  parser.Option("dtype",
+                "weights' dtype: float32, bfloat16, float16 (CPU: float32 unless its bf16 kernels are fast)",
                 "float32");
   parser.Option("device", "cpu, cuda or cuda:N", "cpu");
   parser.Option("threads", kThreadsHelp, "0");

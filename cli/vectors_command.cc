@@ -26,18 +26,23 @@ struct ModelRow {
 
 // The model a --model value names: a checksum prefix, the folder path, or its last component.
 ModelRow FindModel(Database& db, const std::optional<std::string>& wanted) {
-  Statement query(db, "SELECT id, path, coalesce(architecture, ''), checksum, coalesce(layers, 0) FROM models ORDER BY id");
+  Statement query(
+      db,
+      "SELECT id, path, coalesce(architecture, ''), checksum, coalesce(layers, 0) FROM models ORDER BY id");
   std::vector<ModelRow> matches;
   std::vector<std::string> names;
   while (query.Step()) {
-    ModelRow row{query.ColumnInt(0), query.ColumnText(1), query.ColumnText(2), query.ColumnText(3), query.ColumnInt(4)};
+    ModelRow row{query.ColumnInt(0), query.ColumnText(1), query.ColumnText(2), query.ColumnText(3),
+                 query.ColumnInt(4)};
     const std::string base = row.path.substr(row.path.find_last_of('/') + 1);
     names.push_back(base);
-    if (!wanted || row.checksum.rfind(*wanted, 0) == 0 || row.path == *wanted || base == *wanted) matches.push_back(row);
+    if (!wanted || row.checksum.rfind(*wanted, 0) == 0 || row.path == *wanted || base == *wanted)
+      matches.push_back(row);
   }
   if (matches.size() == 1) return matches.front();
   const std::string known = fmt::format("{}", fmt::join(names, ", "));
-  if (matches.empty()) throw UsageError(fmt::format("emoscope vectors export: no model matches --model (models: {})", known));
+  if (matches.empty())
+    throw UsageError(fmt::format("emoscope vectors export: no model matches --model (models: {})", known));
   throw UsageError(fmt::format("emoscope vectors export: name one model with --model (models: {})", known));
 }
 
@@ -56,11 +61,15 @@ int RunVectorsExport(const std::vector<std::string>& argv) {
   parser.Option("method", "extraction method whose vectors to export", "generation");
   parser.Option("estimator", "whose vectors: mean_difference, pca (pca_diff) or logistic", kDefaultEstimator);
   parser.Option("format", "gguf or safetensors (default: from --out's extension)");
-  parser.Option("scale", "relative (x n_l, so a strength alpha means h += alpha n_l v), unit, or norm (x |v|)", "relative");
+  parser.Option("scale",
+                "relative (x n_l, so a strength alpha means h += alpha n_l v), unit, or norm (x |v|)",
+                "relative");
   const ParsedArgs args = parser.Parse(argv);
   const std::string out = args.Get("out");
-  std::string format = args.GetOptional("format").value_or(out.size() > 5 && out.substr(out.size() - 5) == ".gguf" ? "gguf" : "safetensors");
-  if (format != "gguf" && format != "safetensors") throw UsageError("emoscope vectors export: --format must be gguf or safetensors");
+  std::string format = args.GetOptional("format").value_or(
+      out.size() > 5 && out.substr(out.size() - 5) == ".gguf" ? "gguf" : "safetensors");
+  if (format != "gguf" && format != "safetensors")
+    throw UsageError("emoscope vectors export: --format must be gguf or safetensors");
   const std::string scale = args.Get("scale");
   if (scale != "relative" && scale != "unit" && scale != "norm") {
     throw UsageError("emoscope vectors export: --scale must be relative, unit or norm");
@@ -77,9 +86,10 @@ int RunVectorsExport(const std::vector<std::string>& argv) {
   }
 
   std::map<int64_t, double> neutral_norms;
-  Statement norms(db,
-                  "SELECT lm.layer, lm.value FROM layer_metrics lm JOIN tasks t ON t.id = lm.task_id "
-                  "WHERE t.model_id = ?1 AND lm.method = ?2 AND lm.metric = 'neutral_norm' AND lm.value IS NOT NULL");
+  Statement norms(
+      db,
+      "SELECT lm.layer, lm.value FROM layer_metrics lm JOIN tasks t ON t.id = lm.task_id "
+      "WHERE t.model_id = ?1 AND lm.method = ?2 AND lm.metric = 'neutral_norm' AND lm.value IS NOT NULL");
   norms.Bind(1, model.id).Bind(2, method);
   while (norms.Step()) neutral_norms[norms.ColumnInt(0)] = norms.ColumnDouble(1);
 
@@ -93,14 +103,16 @@ int RunVectorsExport(const std::vector<std::string>& argv) {
     const int64_t layer = vectors.ColumnInt(0);
     const auto dim = static_cast<size_t>(vectors.ColumnInt(1));
     const std::string blob = vectors.ColumnBlob(3);
-    if (blob.size() != dim * sizeof(float)) Fail("{}: emotion_vectors row for layer {} has a malformed blob", args.Get("db"), layer);
+    if (blob.size() != dim * sizeof(float))
+      Fail("{}: emotion_vectors row for layer {} has a malformed blob", args.Get("db"), layer);
     std::vector<float> values(dim);
     std::memcpy(values.data(), blob.data(), blob.size());
     double factor = 1.0;
     if (scale == "norm") factor = vectors.ColumnDouble(2);
     if (scale == "relative") {
       auto found = neutral_norms.find(layer);
-      if (found == neutral_norms.end()) Fail("{}: no neutral_norm for layer {} (use --scale unit)", args.Get("db"), layer);
+      if (found == neutral_norms.end())
+        Fail("{}: no neutral_norm for layer {} (use --scale unit)", args.Get("db"), layer);
       factor = found->second;
     }
     for (float& value : values) value = static_cast<float>(value * factor);
@@ -116,12 +128,16 @@ int RunVectorsExport(const std::vector<std::string>& argv) {
       if (layer >= 2) directions[GgufDirectionIndex(layer)] = values;
     }
     WriteControlVectorGguf(out, ArchitectureHint(model.architecture), directions);
-    std::printf("wrote %s: %zu directions (llama.cpp direction.N = emoscope hook point N+1)\n", out.c_str(), directions.size());
+    std::printf("wrote %s: %zu directions (llama.cpp direction.N = emoscope hook point N+1)\n", out.c_str(),
+                directions.size());
   } else {
     std::vector<TensorToWrite> tensors;
     for (const auto& [layer, values] : by_layer) {
-      tensors.push_back({"layer." + std::to_string(layer), DType::kF32, {static_cast<int64_t>(values.size())},
-                         values.data(), values.size() * sizeof(float)});
+      tensors.push_back({"layer." + std::to_string(layer),
+                         DType::kF32,
+                         {static_cast<int64_t>(values.size())},
+                         values.data(),
+                         values.size() * sizeof(float)});
     }
     WriteSafetensors(
         out, tensors,
@@ -139,7 +155,8 @@ int RunVectorsExport(const std::vector<std::string>& argv) {
 }  // namespace
 
 Command VectorsExportCommand() {
-  return {"vectors export", "write emotion vectors as llama.cpp control vectors (GGUF) or safetensors", RunVectorsExport};
+  return {"vectors export", "write emotion vectors as llama.cpp control vectors (GGUF) or safetensors",
+          RunVectorsExport};
 }
 
 }  // namespace emoscope

@@ -1,10 +1,10 @@
 #include "dashboards/campaign_views.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <map>
 #include <tuple>
-
-#include <yaml-cpp/yaml.h>
 
 #include "analysis/peak_rule.h"
 #include "common/error.h"
@@ -22,7 +22,8 @@ nlohmann::json Objects(ReadOnlyStore& store, std::string_view sql, const std::ve
   nlohmann::json out = nlohmann::json::array();
   for (const nlohmann::json& row : result.rows) {
     nlohmann::json object = nlohmann::json::object();
-    for (size_t column = 0; column < result.columns.size(); ++column) object[result.columns[column]] = row[column];
+    for (size_t column = 0; column < result.columns.size(); ++column)
+      object[result.columns[column]] = row[column];
     out.push_back(std::move(object));
   }
   return out;
@@ -41,11 +42,13 @@ int64_t IntOr(const nlohmann::json& value, int64_t fallback) {
 // The names the campaign file gives its models, by path (the store keeps paths and checksums).
 std::map<std::string, std::string> ModelNames(ReadOnlyStore& store, int64_t campaign_id) {
   std::map<std::string, std::string> names;
-  const QueryResult spec = store.Query("SELECT spec_text FROM campaigns WHERE id = ?1", {campaign_id}, kViewLimits);
+  const QueryResult spec =
+      store.Query("SELECT spec_text FROM campaigns WHERE id = ?1", {campaign_id}, kViewLimits);
   try {
     const YAML::Node root = YAML::Load(spec.rows.at(0).at(0).get<std::string>());
     for (const YAML::Node& model : root["models"]) {
-      if (model["name"] && model["path"]) names[model["path"].as<std::string>()] = model["name"].as<std::string>();
+      if (model["name"] && model["path"])
+        names[model["path"].as<std::string>()] = model["name"].as<std::string>();
     }
   } catch (const std::exception&) {
     // A spec that does not parse here was validated at submission; fall back to file names.
@@ -72,7 +75,8 @@ nlohmann::json CampaignsView(ReadOnlyStore& store) {
            coalesce(sum(t.state = 'cancelled'), 0) AS cancelled,
            min(t.started_at) AS first_started_at, max(t.finished_at) AS last_finished_at
     FROM campaigns c LEFT JOIN campaign_tasks ct ON ct.campaign_id = c.id LEFT JOIN tasks t ON t.id = ct.task_id
-    GROUP BY c.id ORDER BY c.priority DESC, c.id)sql", {});
+    GROUP BY c.id ORDER BY c.priority DESC, c.id)sql",
+                                     {});
   const int64_t now = NowMs();
   for (nlohmann::json& campaign : campaigns) {
     const int64_t finished = campaign["done"].get<int64_t>() + campaign["failed"].get<int64_t>() +
@@ -115,7 +119,8 @@ nlohmann::json TimelineView(ReadOnlyStore& store, const std::string& campaign, i
     SELECT ?1 + (t.finished_at - ?1) / ?2 * ?2 AS t, sum(t.state = 'done') AS done, sum(t.state = 'failed') AS failed
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id
     WHERE ct.campaign_id = ?3 AND t.finished_at IS NOT NULL AND t.state IN ('done', 'failed')
-    GROUP BY 1 ORDER BY 1)sql", {first, bucket_ms, campaign_id});
+    GROUP BY 1 ORDER BY 1)sql",
+                          {first, bucket_ms, campaign_id});
   return out;
 }
 
@@ -140,12 +145,14 @@ nlohmann::json WorkersView(ReadOnlyStore& store) {
   nlohmann::json workers = Objects(store, R"sql(
     SELECT identity, host, pid, device, memory_bytes, slots, versions, loaded_models, connected_at,
            last_heartbeat, state
-    FROM workers ORDER BY state = 'connected' DESC, last_heartbeat DESC LIMIT 1000)sql", {});
+    FROM workers ORDER BY state = 'connected' DESC, last_heartbeat DESC LIMIT 1000)sql",
+                                   {});
   // The tasks each holds now (the tasks_ready index covers state = 'running').
   const nlohmann::json running = Objects(store, R"sql(
     SELECT t.worker, t.id AS task_id, t.kind, m.path AS model, c.name AS campaign, t.started_at
     FROM tasks t LEFT JOIN models m ON m.id = t.model_id JOIN campaigns c ON c.id = t.campaign_id
-    WHERE t.state = 'running' ORDER BY t.started_at LIMIT 10000)sql", {});
+    WHERE t.state = 'running' ORDER BY t.started_at LIMIT 10000)sql",
+                                         {});
   std::map<std::string, nlohmann::json> by_worker;
   for (const nlohmann::json& task : running) {
     if (!task["worker"].is_string()) continue;
@@ -158,12 +165,14 @@ nlohmann::json WorkersView(ReadOnlyStore& store) {
     for (const char* field : {"versions", "loaded_models"}) {
       if (!worker[field].is_string()) continue;
       // Stored as JSON text by the coordinator; served parsed (or as text if it is not JSON).
-      nlohmann::json parsed = nlohmann::json::parse(worker[field].get<std::string>(), nullptr, /*allow_exceptions=*/false);
+      nlohmann::json parsed =
+          nlohmann::json::parse(worker[field].get<std::string>(), nullptr, /*allow_exceptions=*/false);
       if (!parsed.is_discarded()) worker[field] = std::move(parsed);
     }
-    worker["silent_s"] = worker["last_heartbeat"].is_number()
-                             ? nlohmann::json(static_cast<double>(now - worker["last_heartbeat"].get<int64_t>()) / 1000.0)
-                             : nlohmann::json(nullptr);
+    worker["silent_s"] =
+        worker["last_heartbeat"].is_number()
+            ? nlohmann::json(static_cast<double>(now - worker["last_heartbeat"].get<int64_t>()) / 1000.0)
+            : nlohmann::json(nullptr);
   }
   return workers;
 }
@@ -176,7 +185,8 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
   nlohmann::json models = Objects(store, R"sql(
     SELECT m.id, m.path, m.architecture, m.layers, m.parameters, m.checksum FROM models m
     WHERE m.id IN (SELECT t.model_id FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id WHERE ct.campaign_id = ?1)
-    ORDER BY m.id)sql", {campaign_id});
+    ORDER BY m.id)sql",
+                                  {campaign_id});
   std::map<int64_t, int64_t> layers_of;
   for (nlohmann::json& model : models) {
     const std::string path = model["path"].get<std::string>();
@@ -185,23 +195,27 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
   }
   out["models"] = models;
 
-  // The separation metrics (not the bookkeeping ones: chance, samples, neutral_norm) per (model, method, metric, layer), averaged over tasks (shards); relative
-  // depth r = layer / L (0: the embedding output, 1: the last block).
+  // The separation metrics (not the bookkeeping ones: chance, samples, neutral_norm) per (model, method,
+  // metric, layer), averaged over tasks (shards); relative depth r = layer / L (0: the embedding output, 1:
+  // the last block).
   nlohmann::json curves = Objects(store, R"sql(
     SELECT t.model_id AS model_id, lm.method, lm.metric, lm.layer, avg(lm.value) AS value
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN layer_metrics lm ON lm.task_id = t.id
     WHERE ct.campaign_id = ?1 AND lm.emotion = '' AND lm.value IS NOT NULL
           AND lm.metric IN ('probe_accuracy', 'mean_cosine', 'anisotropy', 'separation_gap', 'separation_z',
                             'fisher_ratio')
-    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4)sql", {campaign_id});
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4)sql",
+                                  {campaign_id});
   // Peak layer per (model, method, metric) for every peak metric, by the one peak rule
   // (analysis/peak_rule.h: blocks 1..L, best value, ties to the shallower layer).
   std::map<std::tuple<int64_t, std::string, std::string>, std::vector<const nlohmann::json*>> candidates;
   for (nlohmann::json& point : curves) {
     const int64_t model_id = point["model_id"].get<int64_t>();
     const int64_t layers = layers_of[model_id];
-    point["depth"] = layers > 0 ? nlohmann::json(static_cast<double>(point["layer"].get<int64_t>()) / static_cast<double>(layers))
-                                : nlohmann::json(nullptr);
+    point["depth"] =
+        layers > 0
+            ? nlohmann::json(static_cast<double>(point["layer"].get<int64_t>()) / static_cast<double>(layers))
+            : nlohmann::json(nullptr);
     const std::string metric = point["metric"].get<std::string>();
     if (!analysis::IsPeakMetric(metric)) continue;
     candidates[std::make_tuple(model_id, point["method"].get<std::string>(), metric)].push_back(&point);
@@ -218,8 +232,12 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
     const std::optional<size_t> peak = analysis::PeakIndex(std::get<2>(key), layers, values);
     if (!peak) continue;
     const nlohmann::json& point = *points[*peak];
-    out["peaks"].push_back({{"model_id", std::get<0>(key)}, {"method", std::get<1>(key)}, {"metric", std::get<2>(key)},
-                            {"layer", point["layer"]}, {"depth", point["depth"]}, {"value", point["value"]}});
+    out["peaks"].push_back({{"model_id", std::get<0>(key)},
+                            {"method", std::get<1>(key)},
+                            {"metric", std::get<2>(key)},
+                            {"layer", point["layer"]},
+                            {"depth", point["depth"]},
+                            {"value", point["value"]}});
   }
 
   // Method comparison: emotion_separation per (model, method, emotion) at each (model, method)'s
@@ -233,8 +251,8 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
       WHERE ct.campaign_id = ?1 AND t.model_id = ?2 AND lm.method = ?3 AND lm.layer = ?4
             AND lm.metric = 'emotion_separation' AND lm.value IS NOT NULL
       GROUP BY lm.emotion ORDER BY lm.emotion)sql",
-                                  {campaign_id, peak["model_id"].get<int64_t>(), peak["method"].get<std::string>(),
-                                   peak["layer"].get<int64_t>()});
+                                  {campaign_id, peak["model_id"].get<int64_t>(),
+                                   peak["method"].get<std::string>(), peak["layer"].get<int64_t>()});
     for (nlohmann::json& row : rows) {
       row["model_id"] = peak["model_id"];
       row["method"] = peak["method"];
@@ -251,19 +269,22 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
            sum(ss.success) AS successes,
            avg(ss.hit_rate) AS hit_rate, sum(ss.generations) AS generations
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN steering_scenarios ss ON ss.task_id = t.id
-    WHERE ct.campaign_id = ?1 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4)sql", {campaign_id});
+    WHERE ct.campaign_id = ?1 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4)sql",
+                            {campaign_id});
   out["regimes"] = Objects(store, R"sql(
     SELECT t.model_id AS model_id, g.estimator, g.layer, g.alpha, g.regime, count(*) AS generations
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN steering_generations g ON g.task_id = t.id
-    WHERE ct.campaign_id = ?1 AND g.alpha != 0 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql", {campaign_id});
+    WHERE ct.campaign_id = ?1 AND g.alpha != 0 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql",
+                           {campaign_id});
   nlohmann::json samples = nlohmann::json::array();
   for (const char* regime : {"surgical", "repetitive_collapse", "explosive", "ineffective", "empty"}) {
-    nlohmann::json rows = Objects(store, R"sql(
+    nlohmann::json rows =
+        Objects(store, R"sql(
       SELECT t.model_id AS model_id, g.layer, g.emotion, g.alpha, g.regime, g.prompt_id, g.seed, g.judged_emotion,
              g.ppl_ratio, g.text
       FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN steering_generations g ON g.task_id = t.id
       WHERE ct.campaign_id = ?1 AND t.kind = 'steer' AND g.regime = ?2 AND g.alpha != 0 LIMIT ?3)sql",
-                                  {campaign_id, std::string(regime), static_cast<int64_t>(samples_per_regime)});
+                {campaign_id, std::string(regime), static_cast<int64_t>(samples_per_regime)});
     for (nlohmann::json& row : rows) samples.push_back(std::move(row));
   }
   out["samples"] = samples;
@@ -280,14 +301,17 @@ nlohmann::json ManifestView(ReadOnlyStore& store, const std::string& campaign) {
   out["models"] = Objects(store, R"sql(
     SELECT m.path, m.architecture, m.layers, m.parameters, m.checksum FROM models m
     WHERE m.id IN (SELECT t.model_id FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id WHERE ct.campaign_id = ?1)
-    ORDER BY m.id)sql", {campaign_id});
+    ORDER BY m.id)sql",
+                          {campaign_id});
   out["runs"] = Objects(store, R"sql(
     SELECT tr.code_version, tr.device, tr.dtype, tr.libraries, count(*) AS tasks, sum(tr.elapsed_ms) AS elapsed_ms
     FROM campaign_tasks ct JOIN task_runs tr ON tr.task_id = ct.task_id
-    WHERE ct.campaign_id = ?1 GROUP BY 1, 2, 3, 4 ORDER BY tasks DESC)sql", {campaign_id});
+    WHERE ct.campaign_id = ?1 GROUP BY 1, 2, 3, 4 ORDER BY tasks DESC)sql",
+                        {campaign_id});
   out["tasks_by_kind"] = Objects(store, R"sql(
     SELECT t.kind, t.state, count(*) AS tasks FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id
-    WHERE ct.campaign_id = ?1 GROUP BY 1, 2 ORDER BY 1, 2)sql", {campaign_id});
+    WHERE ct.campaign_id = ?1 GROUP BY 1, 2 ORDER BY 1, 2)sql",
+                                 {campaign_id});
   const QueryResult version = store.Query("PRAGMA user_version", {}, kViewLimits);
   out["schema_version"] = version.rows.at(0).at(0);
   out["generated_at"] = NowMs();

@@ -43,9 +43,9 @@
 // are stored with every result. Errors name the file, line and field.
 #pragma once
 
-#include <string>
-
 #include <yaml-cpp/yaml.h>
+
+#include <string>
 
 #include "jobs/campaign.h"
 

@@ -11,10 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/peak_rule.h"
 
@@ -23,15 +22,17 @@ namespace emoscope {
 class Database;
 
 struct StudyOptions {
-  std::optional<std::string> campaign;     // The database's only campaign when unset.
+  std::optional<std::string> campaign;  // The database's only campaign when unset.
   // One of analysis::PeakMetrics(); unset: the campaign's science.metrics.peak_metric (stored in its
   // metrics and steer tasks' params), else defaults::kPeakMetric. The manifest says which.
   std::optional<std::string> peak_metric;
-  int64_t resamples = analysis::defaults::kResamples;  // Bootstrap resamples of source groups within each emotion; 0 skips.
-  uint64_t bootstrap_seed = 0;                         // Seeds the resampling and the equal-count subsample.
+  int64_t resamples =
+      analysis::defaults::kResamples;  // Bootstrap resamples of source groups within each emotion; 0 skips.
+  uint64_t bootstrap_seed = 0;         // Seeds the resampling and the equal-count subsample.
   double level = analysis::defaults::kLevel;           // Interval coverage.
   double null_depth = analysis::defaults::kNullDepth;  // The depth the models' r* are tested against.
-  int bootstrap_permutations = 20;  // Separation-null permutations per replicate and layer (separation_gap/z peaks).
+  int bootstrap_permutations =
+      20;  // Separation-null permutations per replicate and layer (separation_gap/z peaks).
 };
 
 // Builds the report (shape in docs/analyses.md).

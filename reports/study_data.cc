@@ -1,11 +1,11 @@
 #include "reports/study_data.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "schema/database.h"
@@ -42,10 +42,9 @@ constexpr const char* kCampaignTaskJoin =
 }  // namespace
 
 const std::vector<std::string>& CurveMetricNames() {
-  static const std::vector<std::string> names = {"mean_cosine",      "anisotropy",   "separation_gap",
-                                                 "fisher_ratio",     "probe_accuracy", "chance",
-                                                 "neutral_norm",     "null_mean_cosine", "separation_z",
-                                                 "permutation_p"};
+  static const std::vector<std::string> names = {
+      "mean_cosine", "anisotropy",   "separation_gap",   "fisher_ratio", "probe_accuracy",
+      "chance",      "neutral_norm", "null_mean_cosine", "separation_z", "permutation_p"};
   return names;
 }
 
@@ -70,7 +69,8 @@ CampaignInfo LoadCampaign(Database& db, const std::optional<std::string>& name) 
   EnsureAnalysisViews(db);
   Statement statement = db.Prepare("SELECT id, name, spec_hash FROM campaigns ORDER BY id");
   std::vector<CampaignInfo> all;
-  while (statement.Step()) all.push_back({statement.ColumnInt(0), statement.ColumnText(1), statement.ColumnText(2)});
+  while (statement.Step())
+    all.push_back({statement.ColumnInt(0), statement.ColumnText(1), statement.ColumnText(2)});
   std::string names;
   for (const CampaignInfo& campaign : all) names += (names.empty() ? "" : ", ") + campaign.name;
   if (name) {
@@ -85,10 +85,11 @@ CampaignInfo LoadCampaign(Database& db, const std::optional<std::string>& name) 
 }
 
 std::vector<ModelInfo> LoadModels(Database& db, const CampaignInfo& campaign) {
-  Statement statement = db.Prepare(std::string(
-      "SELECT m.model_id, m.path, COALESCE(m.architecture, ''), m.family, COALESCE(m.layers, 0), m.checksum "
-      "FROM model_families m WHERE m.model_id IN (SELECT t.model_id FROM tasks t ") + kCampaignTaskJoin +
-      ") ORDER BY m.model_id");
+  Statement statement =
+      db.Prepare(std::string("SELECT m.model_id, m.path, COALESCE(m.architecture, ''), m.family, "
+                             "COALESCE(m.layers, 0), m.checksum "
+                             "FROM model_families m WHERE m.model_id IN (SELECT t.model_id FROM tasks t ") +
+                 kCampaignTaskJoin + ") ORDER BY m.model_id");
   statement.Bind(1, campaign.id);
   std::vector<ModelInfo> models;
   while (statement.Step()) {
@@ -128,7 +129,8 @@ std::vector<CurvePoint> LoadCurve(Database& db, const CampaignInfo& campaign, in
   // two rows; the first task's wins.
   Statement statement = db.Prepare(fmt::format(
       "SELECT lc.layer, lc.relative_depth{} FROM localization_curve lc LEFT JOIN separation_null sn "
-      "ON sn.campaign = lc.campaign AND sn.task_id = lc.task_id AND sn.method = lc.method AND sn.layer = lc.layer "
+      "ON sn.campaign = lc.campaign AND sn.task_id = lc.task_id AND sn.method = lc.method AND sn.layer = "
+      "lc.layer "
       "WHERE lc.campaign = ?1 AND lc.model_id = ?2 AND lc.method = ?3 ORDER BY lc.layer, lc.task_id",
       columns));
   statement.Bind(1, campaign.name).Bind(2, model_id).Bind(3, method);
@@ -150,7 +152,8 @@ std::vector<CurvePoint> LoadCurve(Database& db, const CampaignInfo& campaign, in
 std::map<std::string, double> LoadSeparation(Database& db, const CampaignInfo& campaign, int64_t model_id,
                                              const std::string& method, int64_t layer) {
   Statement statement = db.Prepare(
-      "SELECT emotion, separation FROM emotion_separation WHERE campaign = ?1 AND model_id = ?2 AND method = ?3 "
+      "SELECT emotion, separation FROM emotion_separation WHERE campaign = ?1 AND model_id = ?2 AND method = "
+      "?3 "
       "AND layer = ?4 ORDER BY task_id DESC, emotion");
   statement.Bind(1, campaign.name).Bind(2, model_id).Bind(3, method).Bind(4, layer);
   std::map<std::string, double> out;
@@ -178,11 +181,12 @@ std::map<std::string, std::vector<double>> LoadEmotionVectors(Database& db, cons
   return out;
 }
 
-std::optional<MetricsSettings> LoadMetricsSettings(Database& db, const CampaignInfo& campaign, int64_t model_id,
-                                                   const std::string& method) {
-  Statement statement = db.Prepare(std::string("SELECT t.id, t.params FROM tasks t ") + kCampaignTaskJoin +
-                                   "WHERE t.kind = 'metrics' AND t.model_id = ?2 AND json_extract(t.params, '$.method') = ?3 "
-                                   "ORDER BY t.id LIMIT 1");
+std::optional<MetricsSettings> LoadMetricsSettings(Database& db, const CampaignInfo& campaign,
+                                                   int64_t model_id, const std::string& method) {
+  Statement statement =
+      db.Prepare(std::string("SELECT t.id, t.params FROM tasks t ") + kCampaignTaskJoin +
+                 "WHERE t.kind = 'metrics' AND t.model_id = ?2 AND json_extract(t.params, '$.method') = ?3 "
+                 "ORDER BY t.id LIMIT 1");
   statement.Bind(1, campaign.id).Bind(2, model_id).Bind(3, method);
   if (!statement.Step()) return std::nullopt;
   const int64_t task_id = statement.ColumnInt(0);
@@ -199,17 +203,20 @@ std::optional<MetricsSettings> LoadMetricsSettings(Database& db, const CampaignI
 }
 
 std::optional<std::string> LoadCampaignPeakMetric(Database& db, const CampaignInfo& campaign) {
-  Statement statement = db.Prepare(std::string("SELECT DISTINCT json_extract(t.params, '$.peak_metric') FROM tasks t ") +
-                                   kCampaignTaskJoin +
-                                   "WHERE t.kind IN ('metrics', 'steer') AND json_extract(t.params, '$.peak_metric') "
-                                   "IS NOT NULL ORDER BY 1");
+  Statement statement =
+      db.Prepare(std::string("SELECT DISTINCT json_extract(t.params, '$.peak_metric') FROM tasks t ") +
+                 kCampaignTaskJoin +
+                 "WHERE t.kind IN ('metrics', 'steer') AND json_extract(t.params, '$.peak_metric') "
+                 "IS NOT NULL ORDER BY 1");
   statement.Bind(1, campaign.id);
   std::vector<std::string> found;
   while (statement.Step()) found.push_back(statement.ColumnText(0));
   if (found.empty()) return std::nullopt;
   if (found.size() > 1) {
-    Fail("{}: campaign '{}' has tasks with different peak_metric values ({}, ...); choose one with --peak-metric",
-         db.path(), campaign.name, found.front());
+    Fail(
+        "{}: campaign '{}' has tasks with different peak_metric values ({}, ...); choose one with "
+        "--peak-metric",
+        db.path(), campaign.name, found.front());
   }
   return found.front();
 }
@@ -235,7 +242,8 @@ SampleActivations::SampleActivations(Database& db, const CampaignInfo& campaign,
       if (found == emotions.end()) continue;
       source.kept_rows.push_back(samples.ColumnInt(0));
       labels_.push_back(static_cast<int>(found - emotions.begin()));
-      const std::string group = emotion + '\x1f' + analysis::SampleSource(samples.ColumnText(4), samples.ColumnText(3));
+      const std::string group =
+          emotion + '\x1f' + analysis::SampleSource(samples.ColumnText(4), samples.ColumnText(3));
       groups_.push_back(group_ids.emplace(group, static_cast<int64_t>(group_ids.size())).first->second);
     }
   }
@@ -244,14 +252,17 @@ SampleActivations::SampleActivations(Database& db, const CampaignInfo& campaign,
 analysis::Matrix SampleActivations::Layer(int64_t layer) const {
   analysis::Matrix out;
   for (const Source& source : sources_) {
-    Statement statement = db_.Prepare("SELECT rows, dim, data FROM sample_activations WHERE task_id = ?1 AND layer = ?2");
+    Statement statement =
+        db_.Prepare("SELECT rows, dim, data FROM sample_activations WHERE task_id = ?1 AND layer = ?2");
     statement.Bind(1, source.task_id).Bind(2, layer);
-    const std::string what = fmt::format("{}: sample_activations of task {} layer {}", db_.path(), source.task_id, layer);
+    const std::string what =
+        fmt::format("{}: sample_activations of task {} layer {}", db_.path(), source.task_id, layer);
     if (!statement.Step()) Fail("{}: no row", what);
     const int64_t rows = statement.ColumnInt(0);
     const int64_t dim = statement.ColumnInt(1);
     if (rows < 0 || dim <= 0) Fail("{}: bad shape ({}, {})", what, rows, dim);
-    if (out.cols != 0 && out.cols != static_cast<size_t>(dim)) Fail("{}: dim {} differs from {}", what, dim, out.cols);
+    if (out.cols != 0 && out.cols != static_cast<size_t>(dim))
+      Fail("{}: dim {} differs from {}", what, dim, out.cols);
     out.cols = static_cast<size_t>(dim);
     const std::vector<double> values =
         BlobToDoubles(statement.ColumnBlob(2), static_cast<size_t>(rows * dim), what);

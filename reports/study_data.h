@@ -11,11 +11,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/metrics.h"
 
@@ -88,8 +87,8 @@ std::map<std::string, std::vector<double>> LoadEmotionVectors(
     const std::string& estimator = "mean_difference");
 
 // The first metrics task's settings for (model, method); nullopt when there is none.
-std::optional<MetricsSettings> LoadMetricsSettings(Database& db, const CampaignInfo& campaign, int64_t model_id,
-                                                   const std::string& method);
+std::optional<MetricsSettings> LoadMetricsSettings(Database& db, const CampaignInfo& campaign,
+                                                   int64_t model_id, const std::string& method);
 
 // The campaign's peak metric: the distinct peak_metric of its metrics and steer tasks' params;
 // nullopt when none states one. Error naming the database when they disagree.

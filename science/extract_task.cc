@@ -5,8 +5,8 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
-#include "jobs/task_params.h"
 #include "common/random.h"
+#include "jobs/task_params.h"
 #include "science/blob.h"
 #include "science/extraction.h"
 #include "science/task_common.h"
@@ -33,7 +33,8 @@ std::vector<ExtractionItem> ExtractionItems(const ExtractParams& params) {
   const std::string& method = params.method;
   const std::vector<std::string>& emotions = params.emotions;
   const uint64_t seed = params.common.seed;
-  const std::string dir = params.common.stimuli_dir == "builtin" ? BuiltinStimuliDir() : params.common.stimuli_dir;
+  const std::string dir =
+      params.common.stimuli_dir == "builtin" ? BuiltinStimuliDir() : params.common.stimuli_dir;
   const auto shard = static_cast<int>(params.shard);
   const auto shards = static_cast<int>(params.shards);
   std::vector<Stimulus> chosen;
@@ -49,11 +50,13 @@ std::vector<ExtractionItem> ExtractionItems(const ExtractParams& params) {
     std::map<std::string, int64_t> taken;
     const std::set<std::string> wanted(emotions.begin(), emotions.end());
     for (const Stimulus& stimulus : all) {
-      if (wanted.count(stimulus.emotion) && taken[stimulus.emotion]++ < per_emotion) chosen.push_back(stimulus);
+      if (wanted.count(stimulus.emotion) && taken[stimulus.emotion]++ < per_emotion)
+        chosen.push_back(stimulus);
     }
     for (const std::string& emotion : emotions) {
       if (taken[emotion] == 0) {
-        throw TaskFailed(fmt::format("extract: {} has no {} stimuli for emotion '{}'", dir, method, emotion), false);
+        throw TaskFailed(fmt::format("extract: {} has no {} stimuli for emotion '{}'", dir, method, emotion),
+                         false);
       }
     }
   }
@@ -147,12 +150,12 @@ TaskOutput RunExtract(TaskContext& ctx) {
                          {"samples", count},
                          {"skip_leading_fraction", options.skip_leading_fraction},
                          {"batch_tokens", options.tokens_per_batch},
-                         {"generation", {{"max_new_tokens", options.sampling.max_new_tokens},
-                                         {"temperature", options.sampling.temperature},
-                                         {"top_p", options.sampling.top_p}}}};
+                         {"generation",
+                          {{"max_new_tokens", options.sampling.max_new_tokens},
+                           {"temperature", options.sampling.temperature},
+                           {"top_p", options.sampling.top_p}}}};
   rows["task_runs"] = json::array({TaskRunRow(ctx, device, dtype, seed, settings, start)});
   return out;
 }
-
 
 }  // namespace emoscope

@@ -2,13 +2,13 @@
 // cache entries, provenance rows and the inputs a task receives from its dependencies.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <string>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "models/runtime/generate.h"
 #include "models/runtime/model.h"
@@ -31,7 +31,8 @@ class Params {
   }
   template <typename T>
   T Require(const char* name) const {
-    if (!params_.contains(name)) throw TaskFailed(fmt::format("{}: parameter '{}' is missing", kind_, name), false);
+    if (!params_.contains(name))
+      throw TaskFailed(fmt::format("{}: parameter '{}' is missing", kind_, name), false);
     return As<T>(params_.at(name), name);
   }
   const nlohmann::json& Raw(const char* name) const {
@@ -46,13 +47,13 @@ class Params {
     try {
       return value.get<T>();
     } catch (const nlohmann::json::exception&) {
-      throw TaskFailed(fmt::format("{}: parameter '{}' has the wrong type: {}", kind_, name, value.dump()), false);
+      throw TaskFailed(fmt::format("{}: parameter '{}' has the wrong type: {}", kind_, name, value.dump()),
+                       false);
     }
   }
   const nlohmann::json& params_;
   std::string kind_;
 };
-
 
 struct LoadedModel {
   std::unique_ptr<CausalLm> model;
@@ -62,13 +63,12 @@ struct LoadedModel {
   std::mutex mutex;  // one forward pass at a time per model
 };
 
-
 // The model (and its tokenizer) from the worker's cache, loaded on first use.
 std::shared_ptr<LoadedModel> GetModel(TaskContext& ctx, const std::string& dtype, const std::string& device);
 
 // The task_runs row every science task writes: how its numbers were computed.
-nlohmann::json TaskRunRow(const TaskContext& ctx, const std::string& device, const std::string& dtype, uint64_t seed,
-                          const nlohmann::json& settings, Clock::time_point start);
+nlohmann::json TaskRunRow(const TaskContext& ctx, const std::string& device, const std::string& dtype,
+                          uint64_t seed, const nlohmann::json& settings, Clock::time_point start);
 
 // Throws a retryable TaskFailed when the lease was revoked.
 void CheckCancel(const TaskContext& ctx);
@@ -84,9 +84,9 @@ SamplingOptions SamplingFrom(const nlohmann::json& settings, const CausalLm& mod
 const nlohmann::json& InputRows(const TaskContext& ctx, const std::string& table);
 const std::string& InputBlob(const TaskContext& ctx, const nlohmann::json& ref, const std::string& what);
 
-TaskOutput RunExtract(TaskContext& ctx);  // extract_task.cc
-TaskOutput RunMetrics(TaskContext& ctx);  // metrics_task.cc
+TaskOutput RunExtract(TaskContext& ctx);    // extract_task.cc
+TaskOutput RunMetrics(TaskContext& ctx);    // metrics_task.cc
 TaskOutput RunCalibrate(TaskContext& ctx);  // calibrate_task.cc
-TaskOutput RunSteer(TaskContext& ctx);    // steer_task.cc
+TaskOutput RunSteer(TaskContext& ctx);      // steer_task.cc
 
 }  // namespace emoscope

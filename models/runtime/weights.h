@@ -4,8 +4,8 @@
 // GPT-2; "model." for the others, "language_model.model." inside multimodal Gemma 3 folders), and
 // every tensor's shape is checked. Each tensor is rounded to the storage dtype (when the file holds
 // another), then converted to the compute dtype on the device: where a bfloat16 model computes in
-// float32 (LoadModel's rule), its weights are the bfloat16 values upcast once at load. On CPU, a tensor whose stored dtype is both is used in place from the memory-mapped file
-// (no copy); others are converted once.
+// float32 (LoadModel's rule), its weights are the bfloat16 values upcast once at load. On CPU, a tensor whose
+// stored dtype is both is used in place from the memory-mapped file (no copy); others are converted once.
 #pragma once
 
 #include <ATen/ATen.h>

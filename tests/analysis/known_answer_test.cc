@@ -197,9 +197,10 @@ TEST_CASE("a planted method difference is detected: Wilcoxon power of at least 8
   CHECK(wilcoxon >= 0.80 * kDatasets);
 }
 
-TEST_CASE("emotion_separation from 40 against 20 samples per emotion is biased towards the smaller side; "
-          "equal counts remove the bias",
-          "[known_answer]") {
+TEST_CASE(
+    "emotion_separation from 40 against 20 samples per emotion is biased towards the smaller side; "
+    "equal counts remove the bias",
+    "[known_answer]") {
   // Both sides from the same distribution: any systematic difference is the class-size bias.
   constexpr int kDatasets = 200;
   double unequal = 0.0;
@@ -222,8 +223,8 @@ TEST_CASE("emotion_separation from 40 against 20 samples per emotion is biased t
     CHECK(fair.used == std::vector<std::size_t>(4, 20));
     equal += (a::Mean(fair.separation_a) - a::Mean(fair.separation_b)) / kDatasets;
   }
-  std::printf("size bias of emotion_separation (20 vs 40 per emotion): unequal %+.4f, equal counts %+.4f\n", unequal,
-              equal);
+  std::printf("size bias of emotion_separation (20 vs 40 per emotion): unequal %+.4f, equal counts %+.4f\n",
+              unequal, equal);
   CHECK(unequal > 0.02);
   CHECK(std::fabs(equal) < unequal / 4);
 }

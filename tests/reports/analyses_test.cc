@@ -1,17 +1,16 @@
 // analyze, export and verify through the programs, on a tiny science campaign (two random models
 // of two architectures, four emotions, a few stimuli) run once and shared by the test cases.
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
 #include "schema/database.h"
@@ -69,7 +68,8 @@ const std::string& CampaignDb() {
       const std::string setup =
           "cd " + ShellQuote(dir) + " && " +
           Run("model init --arch gpt2 --layers 4 --hidden 64 --heads 4 --merges 100 --out m-gpt2") + " && " +
-          Run("model init --arch llama --layers 3 --hidden 48 --heads 4 --kv-heads 2 --merges 100 --out m-llama") +
+          Run("model init --arch llama --layers 3 --hidden 48 --heads 4 --kv-heads 2 --merges 100 --out "
+              "m-llama") +
           " && " + Run("--log-level warn run c.yaml --workers 2 --db c.db");
       const CommandResult result = RunCommand(setup);
       INFO(result.output);
@@ -87,8 +87,9 @@ const std::string& CampaignDb() {
 std::string CopyDb(const TempDir& temp) {
   const std::string copy = temp.File("c.db");
   REQUIRE(RunCommand("cp " + ShellQuote(CampaignDb()) + " " + ShellQuote(copy) + " && if [ -f " +
-                     ShellQuote(CampaignDb() + "-wal") + " ]; then cp " + ShellQuote(CampaignDb() + "-wal") + " " +
-                     ShellQuote(copy + "-wal") + "; fi").exit_code == 0);
+                     ShellQuote(CampaignDb() + "-wal") + " ]; then cp " + ShellQuote(CampaignDb() + "-wal") +
+                     " " + ShellQuote(copy + "-wal") + "; fi")
+              .exit_code == 0);
   return copy;
 }
 
@@ -132,19 +133,28 @@ std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
   return records;
 }
 
-const std::vector<std::string> kSectionKeys = {
-    "localization", "peak_depth", "u_fit", "architecture_invariance", "family_peak_depth",
-    "representational_similarity", "method_comparison", "method_comparison_pairs", "steering",
-    "steering_by_coefficient", "steering_overall"};
+const std::vector<std::string> kSectionKeys = {"localization",
+                                               "peak_depth",
+                                               "u_fit",
+                                               "architecture_invariance",
+                                               "family_peak_depth",
+                                               "representational_similarity",
+                                               "method_comparison",
+                                               "method_comparison_pairs",
+                                               "steering",
+                                               "steering_by_coefficient",
+                                               "steering_overall"};
 
 TEST_CASE("analyze prints every section of a finished campaign's report", "[analyze]") {
-  const CommandResult result = RunCommand(Run("analyze --db " + ShellQuote(CampaignDb()) + " --resamples 20"));
+  const CommandResult result =
+      RunCommand(Run("analyze --db " + ShellQuote(CampaignDb()) + " --resamples 20"));
   INFO(result.output);
   REQUIRE(result.exit_code == 0);
-  for (const char* title : {"== Manifest ==", "== Localization curve ==", "== Peak relative depth (bootstrap interval) ==",
-                            "== U-fit of mean_cosine against relative depth ==", "== Architecture invariance ==",
-                            "== Representational similarity ==", "== Method comparison ==",
-                            "== Steering by model, layer and coefficient ==", "== Steering overall =="}) {
+  for (const char* title :
+       {"== Manifest ==", "== Localization curve ==", "== Peak relative depth (bootstrap interval) ==",
+        "== U-fit of mean_cosine against relative depth ==", "== Architecture invariance ==",
+        "== Representational similarity ==", "== Method comparison ==",
+        "== Steering by model, layer and coefficient ==", "== Steering overall =="}) {
     CHECK(result.output.find(title) != std::string::npos);
   }
   // The ASCII plot of each curve, and sections with rows rather than "(no rows)".
@@ -154,8 +164,8 @@ TEST_CASE("analyze prints every section of a finished campaign's report", "[anal
 }
 
 TEST_CASE("analyze json has the documented shape", "[analyze]") {
-  const CommandResult result =
-      RunCommand(Run("analyze --db " + ShellQuote(CampaignDb()) + " --resamples 20 --format json 2>/dev/null"));
+  const CommandResult result = RunCommand(
+      Run("analyze --db " + ShellQuote(CampaignDb()) + " --resamples 20 --format json 2>/dev/null"));
   REQUIRE(result.exit_code == 0);
   const nlohmann::json report = nlohmann::json::parse(result.output);
   CHECK(report.at("report") == "emoscope analyze");
@@ -188,7 +198,8 @@ TEST_CASE("analyze json has the documented shape", "[analyze]") {
     CHECK(row.at("resamples") == 20);
   }
   for (const auto& row : sections.at("u_fit")) {
-    for (const char* field : {"r0", "a", "r_squared", "r0_ci_lower", "r0_ci_upper"}) CHECK(row.contains(field));
+    for (const char* field : {"r0", "a", "r_squared", "r0_ci_lower", "r0_ci_upper"})
+      CHECK(row.contains(field));
   }
   const auto& comparison = sections.at("method_comparison").at(0);
   CHECK(comparison.at("pairs") == 8);  // 2 models x 4 emotions
@@ -200,7 +211,8 @@ TEST_CASE("analyze json has the documented shape", "[analyze]") {
   const auto& overall = sections.at("steering_overall").at(0);
   CHECK(overall.at("scenarios") == 4);  // 2 models x 1 emotion x 2 coefficients
   for (const auto& row : sections.at("steering")) {
-    const double shares = row.at("surgical_share").get<double>() + row.at("repetitive_collapse_share").get<double>() +
+    const double shares = row.at("surgical_share").get<double>() +
+                          row.at("repetitive_collapse_share").get<double>() +
                           row.at("explosive_share").get<double>() + row.at("ineffective_share").get<double>();
     CHECK(shares == Approx(1.0));
   }
@@ -208,7 +220,8 @@ TEST_CASE("analyze json has the documented shape", "[analyze]") {
 
 TEST_CASE("analyze gives identical bytes when run twice, in every format", "[analyze]") {
   for (const char* format : {"json", "text", "csv", "markdown"}) {
-    const std::string line = Run("analyze --db " + ShellQuote(CampaignDb()) + " --resamples 20 --format " + format);
+    const std::string line =
+        Run("analyze --db " + ShellQuote(CampaignDb()) + " --resamples 20 --format " + format);
     const CommandResult first = RunCommand(line);
     const CommandResult second = RunCommand(line);
     INFO(format);
@@ -238,7 +251,8 @@ TEST_CASE("analyze csv is section,row,field,value records", "[analyze]") {
 }
 
 TEST_CASE("verify passes on the untouched database", "[verify]") {
-  const CommandResult result = RunCommand(Run("verify --db " + ShellQuote(CampaignDb()) + " --campaign tiny --sample 1"));
+  const CommandResult result =
+      RunCommand(Run("verify --db " + ShellQuote(CampaignDb()) + " --campaign tiny --sample 1"));
   INFO(result.output);
   CHECK(result.exit_code == 0);
   CHECK(result.output.find("26 of 26 finished tasks re-run, 26 ok, 0 drifted") != std::string::npos);
@@ -247,8 +261,9 @@ TEST_CASE("verify passes on the untouched database", "[verify]") {
 TEST_CASE("verify catches a deliberately altered result row and exits 4", "[verify]") {
   TempDir temp;
   const std::string db = CopyDb(temp);
-  Sql(db, "UPDATE layer_metrics SET value = value + 0.1 WHERE metric = 'mean_cosine' AND task_id = "
-          "(SELECT MIN(id) FROM tasks WHERE kind = 'metrics')");
+  Sql(db,
+      "UPDATE layer_metrics SET value = value + 0.1 WHERE metric = 'mean_cosine' AND task_id = "
+      "(SELECT MIN(id) FROM tasks WHERE kind = 'metrics')");
   int64_t task_id = 0;
   {
     Database read(db, OpenMode::kReadOnly);
@@ -256,10 +271,12 @@ TEST_CASE("verify catches a deliberately altered result row and exits 4", "[veri
     REQUIRE(statement.Step());
     task_id = statement.ColumnInt(0);
   }
-  const CommandResult result = RunCommand(Run("verify --db " + ShellQuote(db) + " --campaign tiny --sample 1"));
+  const CommandResult result =
+      RunCommand(Run("verify --db " + ShellQuote(db) + " --campaign tiny --sample 1"));
   INFO(result.output);
   CHECK(result.exit_code == 4);
-  CHECK(result.output.find("task " + std::to_string(task_id) + " metrics: DRIFT (1 differences") != std::string::npos);
+  CHECK(result.output.find("task " + std::to_string(task_id) + " metrics: DRIFT (1 differences") !=
+        std::string::npos);
   CHECK(result.output.find("metric=mean_cosine, emotion=].value: stored") != std::string::npos);
   CHECK(result.output.find("25 ok, 1 drifted") != std::string::npos);
 }
@@ -267,31 +284,35 @@ TEST_CASE("verify catches a deliberately altered result row and exits 4", "[veri
 TEST_CASE("verify compares blobs as float32 arrays and notices missing rows", "[verify]") {
   TempDir temp;
   const std::string db = CopyDb(temp);
-  Sql(db, "UPDATE emotion_vectors SET data = zeroblob(length(data)) WHERE emotion = 'joy' AND task_id = "
-          "(SELECT MIN(id) FROM tasks WHERE kind = 'metrics');"
-          "DELETE FROM steering_generations WHERE generation_index = 0 AND task_id = "
-          "(SELECT MIN(id) FROM tasks WHERE kind = 'steer')");
-  const CommandResult result = RunCommand(
-      Run("verify --db " + ShellQuote(db) +
-          " --task $(sqlite3 " + ShellQuote(db) + " \"SELECT group_concat(id) FROM (SELECT MIN(id) AS id FROM tasks "
-          "WHERE kind IN ('metrics', 'steer') GROUP BY kind)\")"));
+  Sql(db,
+      "UPDATE emotion_vectors SET data = zeroblob(length(data)) WHERE emotion = 'joy' AND task_id = "
+      "(SELECT MIN(id) FROM tasks WHERE kind = 'metrics');"
+      "DELETE FROM steering_generations WHERE generation_index = 0 AND task_id = "
+      "(SELECT MIN(id) FROM tasks WHERE kind = 'steer')");
+  const CommandResult result =
+      RunCommand(Run("verify --db " + ShellQuote(db) + " --task $(sqlite3 " + ShellQuote(db) +
+                     " \"SELECT group_concat(id) FROM (SELECT MIN(id) AS id FROM tasks "
+                     "WHERE kind IN ('metrics', 'steer') GROUP BY kind)\")"));
   INFO(result.output);
   CHECK(result.exit_code == 4);
   CHECK(result.output.find("emotion=joy].data: 64 of 64 float32 values differ") != std::string::npos);
-  CHECK(result.output.find("steering_generations[generation_index=0]: recomputed, but not stored") != std::string::npos);
+  CHECK(result.output.find("steering_generations[generation_index=0]: recomputed, but not stored") !=
+        std::string::npos);
   CHECK(result.output.find("0 ok, 2 drifted") != std::string::npos);
 }
 
 TEST_CASE("export csv gives back the stored values", "[export]") {
   TempDir temp;
-  const CommandResult result = RunCommand(Run("export --db " + ShellQuote(CampaignDb()) + " --table layer_metrics --out " +
-                                              ShellQuote(temp.File("m.csv"))));
+  const CommandResult result =
+      RunCommand(Run("export --db " + ShellQuote(CampaignDb()) + " --table layer_metrics --out " +
+                     ShellQuote(temp.File("m.csv"))));
   REQUIRE(result.exit_code == 0);
   const auto records = ParseCsv(ReadFile(temp.File("m.csv")));
   REQUIRE(records.size() > 1);
   CHECK(records[0] == std::vector<std::string>{"task_id", "layer", "method", "metric", "emotion", "value"});
   Database db(CampaignDb(), OpenMode::kReadOnly);
-  Statement stored = db.Prepare("SELECT task_id, layer, method, metric, emotion, value FROM layer_metrics ORDER BY 1, 2, 3, 4, 5, 6");
+  Statement stored = db.Prepare(
+      "SELECT task_id, layer, method, metric, emotion, value FROM layer_metrics ORDER BY 1, 2, 3, 4, 5, 6");
   size_t row = 1;
   while (stored.Step()) {
     REQUIRE(row < records.size());
@@ -308,14 +329,16 @@ TEST_CASE("export csv gives back the stored values", "[export]") {
 }
 
 TEST_CASE("export json gives back views and tables, blobs as base64 or skipped", "[export]") {
-  const CommandResult view = RunCommand(Run("export --db " + ShellQuote(CampaignDb()) + " --view peak_depth --format json"));
+  const CommandResult view =
+      RunCommand(Run("export --db " + ShellQuote(CampaignDb()) + " --view peak_depth --format json"));
   REQUIRE(view.exit_code == 0);
   const nlohmann::json peaks = nlohmann::json::parse(view.output);
   REQUIRE(peaks.size() == 4);
   CHECK(peaks[0].at("campaign") == "tiny");
   CHECK(peaks[0].at("peak_layer").get<int>() >= 1);
 
-  const CommandResult blobs = RunCommand(Run("export --db " + ShellQuote(CampaignDb()) + " --table emotion_vectors --format json"));
+  const CommandResult blobs =
+      RunCommand(Run("export --db " + ShellQuote(CampaignDb()) + " --table emotion_vectors --format json"));
   REQUIRE(blobs.exit_code == 0);
   const nlohmann::json vectors = nlohmann::json::parse(blobs.output);
   REQUIRE(!vectors.empty());
@@ -360,7 +383,8 @@ TEST_CASE("bad arguments exit 1 or 2 with a message naming them", "[analyze][exp
       {"analyze --db /no/such/file.db", 1, "/no/such/file.db"},
       {"analyze --db " + db + " --format yaml", 2, "'yaml' is not text, json, csv or markdown"},
       {"analyze --db " + db + " --campaign other", 1, "no campaign named 'other'"},
-      {"analyze --db " + db + " --resamples 0 --peak-metric anisotropy", 2, "--peak-metric: 'anisotropy' is not"},
+      {"analyze --db " + db + " --resamples 0 --peak-metric anisotropy", 2,
+       "--peak-metric: 'anisotropy' is not"},
       {"verify --db " + db + " --sample 2", 2, "--sample"},
       {"verify --db " + db + " --task 99999", 1, "task 99999 is not a finished task"},
   };
