@@ -18,13 +18,10 @@
 #include "models/runtime/classifier.h"
 #include "models/runtime/model.h"
 #include "models/runtime/tensor_file.h"
+#include "tests/models/forward_check.h"
 #include "tests/support/test_support.h"
 
 namespace {
-
-constexpr double kTolerance = 1e-4;  // float32, as the other fixture tests
-
-double MaxDiff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 // The fixture folder, or nullopt (with a warning saying the test was skipped) when absent.
 std::optional<std::string> HfFixture(const std::string& name) {
@@ -39,23 +36,7 @@ std::optional<std::string> HfFixture(const std::string& name) {
 void CheckCausalLm(const std::string& name) {
   const auto dir = HfFixture(name);
   if (!dir) return;
-  const auto expected = emoscope::ReadTensorFile(*dir + "/expected.safetensors");
-  auto model = emoscope::LoadModel(*dir);
-  emoscope::ForwardRequest request;
-  request.input_ids = expected.at("input_ids");
-  request.keep_residual = true;
-  const emoscope::ForwardResult result = model->Forward(request);
-  const at::Tensor& residual = expected.at("residual");
-  REQUIRE(result.residual.sizes() == residual.sizes());
-  REQUIRE(result.logits.sizes() == expected.at("logits").sizes());
-  for (int64_t layer = 0; layer < residual.size(0); ++layer) {
-    const double diff = MaxDiff(result.residual[layer], residual[layer]);
-    std::printf("hf %-10s residual[%lld] maxdiff %.3g\n", name.c_str(), static_cast<long long>(layer), diff);
-    CHECK(diff < kTolerance);
-  }
-  const double logits_diff = MaxDiff(result.logits, expected.at("logits"));
-  std::printf("hf %-10s logits      maxdiff %.3g\n", name.c_str(), logits_diff);
-  CHECK(logits_diff < kTolerance);
+  emoscope::testing::CheckForwardAgainst("hf " + name, *dir, *dir + "/expected.safetensors");
 }
 
 }  // namespace
@@ -94,5 +75,5 @@ TEST_CASE("a roberta sequence classifier gives transformers' probabilities", "[f
     }
   }
   std::printf("hf roberta    probabilities maxdiff %.3g\n", diff);
-  CHECK(diff < kTolerance);
+  CHECK(diff < emoscope::testing::kForwardTolerance);
 }
