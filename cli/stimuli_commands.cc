@@ -40,15 +40,51 @@ int RunStimuliCheck(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+CorpusForm ParseCorpusForm(const std::string& text) {
+  if (text == "story") return CorpusForm::kStory;
+  if (text == "situation") return CorpusForm::kSituation;
+  if (text == "prompt") return CorpusForm::kPrompt;
+  throw UsageError(fmt::format("--form must be story, situation or prompt, got \"{}\"", text));
+}
+
+enum class Which { kAll, kEmotional, kNeutral };
+
+// One JSONL line per document of `which`, in corpus order, ids PREFIX-0000001...
+std::string CorpusJsonl(const std::vector<CorpusDocument>& documents, const std::string& prefix, Which which) {
+  std::string out;
+  for (size_t index = 0; index < documents.size(); ++index) {
+    const bool neutral = documents[index].emotion == "neutral";
+    if ((which == Which::kEmotional && neutral) || (which == Which::kNeutral && !neutral)) continue;
+    nlohmann::ordered_json line = {{"id", fmt::format("{}-{:07d}", prefix, index + 1)},
+                                   {"emotion", documents[index].emotion},
+                                   {"text", documents[index].text}};
+    if (!documents[index].dream.empty()) line["dream"] = documents[index].dream;
+    out += line.dump() + "\n";
+  }
+  return out;
+}
+
 int RunCorpus(const std::vector<std::string>& argv) {
   ArgParser parser("emoscope corpus", "--out FILE.jsonl | --stimuli-dir DIR [options]");
-  parser.Option("out", "JSONL file to write (id, emotion, text per line)");
+  parser.Option("out", "JSONL file to write (id, emotion, text per line; dream when the document opens with one)");
   parser.Option("stimuli-dir", "instead: a stimuli folder whose comprehension.jsonl holds the emotional documents and "
                                "neutral.jsonl the neutral ones, with the built-in prompts and sets.json");
   parser.Option("seed", "random seed; the same seed gives the same corpus", "1");
   parser.Option("documents", "number of documents", "10000");
   parser.Option("set", "emotion set name or set file", "emotions20");
   parser.Option("neutral-fraction", "share of neutral documents, 0 to 1", "0.2");
+  parser.Option("dream-fraction",
+                "share of emotional documents that open with a dream of another emotion, 0 to 1 (their emotion is "
+                "then carried by the order of the story, not by its words)",
+                "0");
+  parser.Option("form",
+                "story (cues of body, thought and speech), situation (only what happens: no cue words) or prompt "
+                "(a situation and the character's pronoun, to be continued)",
+                "story");
+  parser.Option("corpus-prompts",
+                "with --stimuli-dir: write N generation prompts per emotion and N steering prompts (neutral "
+                "situations) in the corpus's prompt form instead of the built-in prompts; 0: the built-in ones",
+                "0");
   const ParsedArgs args = parser.Parse(argv);
   CorpusOptions options;
   const int64_t seed = args.GetInt("seed");
@@ -57,29 +93,44 @@ int RunCorpus(const std::vector<std::string>& argv) {
   options.num_documents = args.GetInt("documents");
   options.emotions = LoadEmotionSet(args.Get("set"));
   options.neutral_fraction = args.GetDouble("neutral-fraction");
+  options.dream_fraction = args.GetDouble("dream-fraction");
+  if (!(options.dream_fraction >= 0 && options.dream_fraction <= 1)) throw UsageError("--dream-fraction must be in [0, 1]");
+  options.form = ParseCorpusForm(args.Get("form"));
+  const int64_t corpus_prompts = args.GetInt("corpus-prompts");
+  if (corpus_prompts < 0 || corpus_prompts > 100000) throw UsageError("--corpus-prompts must be in [0, 100000]");
   const auto stimuli_dir = args.GetOptional("stimuli-dir");
   if (stimuli_dir.has_value() == args.Has("out")) throw UsageError("emoscope corpus: give --out or --stimuli-dir");
+  if (corpus_prompts > 0 && !stimuli_dir) throw UsageError("--corpus-prompts needs --stimuli-dir");
   const auto documents = GenerateCorpus(options);
-  std::string emotional, neutral;
-  for (size_t index = 0; index < documents.size(); ++index) {
-    const nlohmann::ordered_json line = {{"id", fmt::format("corpus-{:07d}", index + 1)},
-                                         {"emotion", documents[index].emotion},
-                                         {"text", documents[index].text}};
-    (stimuli_dir && documents[index].emotion == "neutral" ? neutral : emotional) += line.dump() + "\n";
-  }
   std::string written;
   if (stimuli_dir) {
     // A stimuli folder (docs/stimuli.md) reading held-out corpus documents for comprehension and
-    // neutral text; generation and steering prompts are the built-in ones.
+    // neutral text; generation and steering prompts are the built-in ones unless --corpus-prompts.
     if (::mkdir(stimuli_dir->c_str(), 0755) != 0 && errno != EEXIST) Fail("{}: cannot create: {}", *stimuli_dir, std::strerror(errno));
-    WriteFileAtomic(JoinPath(*stimuli_dir, "comprehension.jsonl"), emotional);
-    WriteFileAtomic(JoinPath(*stimuli_dir, "neutral.jsonl"), neutral);
-    for (const char* name : {"generation_prompts.jsonl", "steering_prompts.jsonl", "sets.json"}) {
-      WriteFileAtomic(JoinPath(*stimuli_dir, name), ReadFile(BuiltinStimuliFile(name)));
+    WriteFileAtomic(JoinPath(*stimuli_dir, "comprehension.jsonl"), CorpusJsonl(documents, "corpus", Which::kEmotional));
+    WriteFileAtomic(JoinPath(*stimuli_dir, "neutral.jsonl"), CorpusJsonl(documents, "corpus", Which::kNeutral));
+    std::vector<const char*> builtin = {"sets.json"};
+    if (corpus_prompts > 0) {
+      // Prompts from streams of their own (seed + 1, seed + 2), so they never repeat a document.
+      const auto set_size = static_cast<int64_t>(options.emotions.emotions.size());
+      CorpusOptions prompts = options;
+      prompts.seed = options.seed + 1;
+      prompts.num_documents = corpus_prompts * set_size;
+      prompts.neutral_fraction = 0;
+      prompts.dream_fraction = 0;
+      prompts.form = CorpusForm::kPrompt;
+      WriteFileAtomic(JoinPath(*stimuli_dir, "generation_prompts.jsonl"), CorpusJsonl(GenerateCorpus(prompts), "prompt", Which::kEmotional));
+      prompts.seed = options.seed + 2;
+      prompts.num_documents = corpus_prompts;
+      prompts.neutral_fraction = 1;
+      WriteFileAtomic(JoinPath(*stimuli_dir, "steering_prompts.jsonl"), CorpusJsonl(GenerateCorpus(prompts), "steer", Which::kNeutral));
+    } else {
+      builtin.insert(builtin.begin(), {"generation_prompts.jsonl", "steering_prompts.jsonl"});
     }
+    for (const char* name : builtin) WriteFileAtomic(JoinPath(*stimuli_dir, name), ReadFile(BuiltinStimuliFile(name)));
     written = *stimuli_dir;
   } else {
-    WriteFileAtomic(args.Get("out"), emotional);
+    WriteFileAtomic(args.Get("out"), CorpusJsonl(documents, "corpus", Which::kAll));
     written = args.Get("out");
   }
   const CorpusVariety variety = MeasureVariety(documents);

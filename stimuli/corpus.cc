@@ -13,8 +13,22 @@ namespace emoscope {
 namespace {
 
 constexpr const char* kNeutral = "neutral";
-// Distinguishes the label shuffle's stream from the documents' streams.
+// Distinguish the label shuffle's and the dreams' streams from the documents' streams.
 constexpr uint64_t kLabelStreamSalt = 0x6C6162656C730001ULL;
+constexpr uint64_t kDreamStreamSalt = 0x647265616D730001ULL;
+
+// How a dream opens and how the character wakes from it ({he} etc. are slots).
+const std::vector<const char*>& DreamFrames() {
+  static const std::vector<const char*> kFrames = {"{he} dreamt that {situation}", "that night {he} dreamt that {situation}",
+                                                   "in {his} dream, {situation}", "{he} had a dream in which {situation}"};
+  return kFrames;
+}
+const std::vector<const char*>& Wakings() {
+  static const std::vector<const char*> kWakings = {"then {he} woke up.", "{he} woke with a start.",
+                                                    "it had only been a dream.", "then the alarm rang and {he} woke up.",
+                                                    "{he} opened {his} eyes; it was morning."};
+  return kWakings;
+}
 
 // Shapes of a document, in percent of documents: one sentence, two sentences, a story.
 constexpr uint64_t kOneSentencePercent = 15;
@@ -49,8 +63,8 @@ void CapitalizeFirstLetter(std::string& sentence) {
 // named third person), one friend, one relative, item, place and time, so the story hangs together.
 class DocumentWriter {
  public:
-  DocumentWriter(const EmotionTemplates& templates, uint64_t seed)
-      : templates_(templates), shared_(CorpusSharedTemplates()), rng_(seed) {
+  DocumentWriter(const EmotionTemplates& templates, uint64_t seed, CorpusForm form, const EmotionTemplates* dream)
+      : templates_(templates), shared_(CorpusSharedTemplates()), rng_(seed), form_(form), dream_(dream) {
     const uint64_t person = rng_.Below(3);
     person_ = person == 0 ? Person::kFirst : (person == 1 ? Person::kFemale : Person::kMale);
     name_ = person_ == Person::kMale ? Pick(rng_, shared_.male_names) : Pick(rng_, shared_.female_names);
@@ -65,6 +79,19 @@ class DocumentWriter {
   }
 
   std::string Write() {
+    // The dream's draws come from a stream of their own, so a document without a dream is the
+    // same text it was before dreams existed.
+    if (dream_ != nullptr) WriteDream();
+    if (form_ == CorpusForm::kSituation) {
+      Add(Pick(rng_, templates_.situations));
+      return Finish();
+    }
+    if (form_ == CorpusForm::kPrompt) {
+      Add(Pick(rng_, templates_.situations));
+      std::string pronoun = Character("his");
+      CapitalizeFirstLetter(pronoun);
+      return Finish() + " " + pronoun;
+    }
     const uint64_t shape = rng_.Below(100);
     if (shape < kOneSentencePercent) {
       Add(rng_.Percent(40) ? "{time}, " + std::string(Pick(rng_, templates_.situations))
@@ -94,6 +121,16 @@ class DocumentWriter {
   }
 
  private:
+  // "Maria dreamt that <a situation of the dream's emotion>. Then she woke up."
+  void WriteDream() {
+    SplitMix64 dream_rng(Mix64(rng_.Next() ^ kDreamStreamSalt));
+    std::string situation = Pick(dream_rng, dream_->situations);
+    std::string frame = Pick(dream_rng, DreamFrames());
+    frame.replace(frame.find("{situation}"), 11, situation);
+    Add(frame);
+    Add(Pick(dream_rng, Wakings()));
+  }
+
   std::string BodySentence() {
     std::string sentence = Pick(rng_, templates_.body);
     if (rng_.Percent(50)) {
@@ -189,6 +226,8 @@ class DocumentWriter {
   const EmotionTemplates& templates_;
   const SharedTemplates& shared_;
   SplitMix64 rng_;
+  CorpusForm form_;
+  const EmotionTemplates* dream_;
   Person person_ = Person::kFirst;
   std::string name_, friend_, relative_, item_, place_, time_;
   bool named_ = false;
@@ -205,14 +244,20 @@ std::vector<std::string> CorpusEmotions() {
   return emotions;
 }
 
-std::string GenerateDocument(const std::string& emotion, uint64_t seed) {
-  return DocumentWriter(TemplatesFor(emotion), seed).Write();
+std::string GenerateDocument(const std::string& emotion, uint64_t seed, CorpusForm form, const char* dream) {
+  const bool dreams = dream != nullptr && *dream != '\0';
+  if (dreams && std::string_view(dream) == kNeutral) Fail("corpus: a dream must be of an emotion, not neutral");
+  if (dreams && emotion == kNeutral) Fail("corpus: a neutral document has no dream");
+  return DocumentWriter(TemplatesFor(emotion), seed, form, dreams ? &TemplatesFor(dream) : nullptr).Write();
 }
 
 std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options) {
   if (options.num_documents < 0) Fail("corpus: num_documents must be >= 0, got {}", options.num_documents);
   if (!(options.neutral_fraction >= 0.0 && options.neutral_fraction <= 1.0)) {
     Fail("corpus: neutral_fraction must be in [0, 1], got {}", options.neutral_fraction);
+  }
+  if (!(options.dream_fraction >= 0.0 && options.dream_fraction <= 1.0)) {
+    Fail("corpus: dream_fraction must be in [0, 1], got {}", options.dream_fraction);
   }
   for (const auto& emotion : options.emotions.emotions) TemplatesFor(emotion);
   const auto total = static_cast<size_t>(options.num_documents);
@@ -225,10 +270,31 @@ std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options) {
          options.emotions.name, emotional);
   }
 
-  std::vector<std::string> labels;
+  const bool dreams = options.dream_fraction > 0.0 && emotional > 0;
+  if (dreams && emotions.size() < 2) {
+    Fail("corpus: dreams need two or more emotions (a dream is of another emotion); set \"{}\" has {}",
+         options.emotions.name, emotions.size());
+  }
+
+  // (label, dream emotion or ""); emotional document i is of emotion i % K and is the
+  // (i / K)-th of that emotion, so the first llround(fraction * count) of each emotion dream.
+  std::vector<std::pair<std::string, std::string>> labels;
   labels.reserve(total);
-  for (size_t index = 0; index < emotional; ++index) labels.push_back(emotions[index % emotions.size()]);
-  labels.resize(total, kNeutral);
+  SplitMix64 dream_rng(Mix64(options.seed ^ kDreamStreamSalt));
+  for (size_t index = 0; index < emotional; ++index) {
+    const size_t emotion = index % emotions.size();
+    std::string dream;
+    if (dreams) {
+      const size_t count = (emotional - emotion + emotions.size() - 1) / emotions.size();
+      const auto dreaming = static_cast<size_t>(std::llround(options.dream_fraction * static_cast<double>(count)));
+      if (index / emotions.size() < dreaming) {
+        const size_t other = (emotion + 1 + static_cast<size_t>(dream_rng.Below(emotions.size() - 1))) % emotions.size();
+        dream = emotions[other];
+      }
+    }
+    labels.emplace_back(emotions[emotion], std::move(dream));
+  }
+  labels.resize(total, {kNeutral, ""});
   SplitMix64 label_rng(Mix64(options.seed ^ kLabelStreamSalt));
   for (size_t k = total; k > 1; --k)
     std::swap(labels[k - 1], labels[static_cast<size_t>(label_rng.Below(k))]);
@@ -237,7 +303,8 @@ std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options) {
   documents.reserve(total);
   for (size_t index = 0; index < total; ++index) {
     const uint64_t document_seed = Mix64(options.seed ^ Mix64(static_cast<uint64_t>(index) + 1));
-    documents.push_back({labels[index], GenerateDocument(labels[index], document_seed)});
+    const auto& [emotion, dream] = labels[index];
+    documents.push_back({emotion, GenerateDocument(emotion, document_seed, options.form, dream.c_str()), dream});
   }
   return documents;
 }

@@ -54,6 +54,9 @@ void ValidateTrainOptions(const TrainOptions& o) {
   if (!(o.neutral_fraction >= 0 && o.neutral_fraction <= 1)) {
     throw UsageError("model train: --neutral-fraction must be in [0, 1]");
   }
+  if (!(o.dream_fraction >= 0 && o.dream_fraction <= 1)) {
+    throw UsageError("model train: --dream-fraction must be in [0, 1]");
+  }
 }
 
 nlohmann::ordered_json TrainIdentity(const TrainOptions& o) {
@@ -67,6 +70,7 @@ nlohmann::ordered_json TrainIdentity(const TrainOptions& o) {
           {"documents", o.documents},
           {"set", o.emotion_set},
           {"neutral-fraction", o.neutral_fraction},
+          {"dream-fraction", o.dream_fraction},
           {"validation-fraction", o.validation_fraction},
           {"vocab", o.vocab},
           {"tokenizer-documents", o.tokenizer_documents},

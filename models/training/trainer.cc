@@ -92,6 +92,7 @@ TrainingData PrepareData(const TrainOptions& options, const std::string& tokeniz
   corpus.num_documents = options.documents;
   corpus.emotions = LoadEmotionSet(options.emotion_set);
   corpus.neutral_fraction = options.neutral_fraction;
+  corpus.dream_fraction = options.dream_fraction;
   const CorpusSplit split = SplitCorpus(GenerateCorpus(corpus), options.validation_fraction);
   const Tokenizer tokenizer = reuse_tokenizer ? Tokenizer::FromFile(tokenizer_path)
                                               : LearnTokenizer(split.train, options.vocab,

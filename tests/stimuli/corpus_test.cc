@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cctype>
+#include <cmath>
 #include <map>
 
 #include "common/error.h"
@@ -160,4 +161,198 @@ TEST_CASE("sentence splitting keeps quoted speech with its speaker", "[corpus][v
   CHECK(sentences[3] == "She paused. then 3.5 more");
   CHECK(emoscope::SplitWords("It's 5 o'clock, Tom!") ==
         std::vector<std::string>{"it's", "5", "o'clock", "tom"});
+}
+
+namespace {
+
+emoscope::CorpusOptions Basic6(uint64_t seed, int64_t documents, double dream_fraction, emoscope::CorpusForm form) {
+  emoscope::CorpusOptions options;
+  options.seed = seed;
+  options.num_documents = documents;
+  options.emotions = {"basic6", {"anger", "disgust", "fear", "joy", "sadness", "surprise"}};
+  options.neutral_fraction = 0.2;
+  options.dream_fraction = dream_fraction;
+  options.form = form;
+  return options;
+}
+
+// Lower-case word counts of a text (letters and apostrophes).
+std::map<std::string, double> Words(const std::string& text) {
+  std::map<std::string, double> counts;
+  std::string word;
+  for (const char c : text + " ") {
+    if (std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '\'') {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!word.empty()) {
+      counts[word] += 1;
+      word.clear();
+    }
+  }
+  return counts;
+}
+
+double Cosine(const std::map<std::string, double>& a, const std::map<std::string, double>& b) {
+  double dot = 0, na = 0, nb = 0;
+  for (const auto& [word, count] : a) {
+    na += count * count;
+    const auto other = b.find(word);
+    if (other != b.end()) dot += count * other->second;
+  }
+  for (const auto& [word, count] : b) nb += count * count;
+  return dot / std::sqrt(na * nb);
+}
+
+// Accuracy of a nearest-centroid bag-of-words reader trained on `train` and tested on `test`
+// (emotional documents only): what the embedding layer's mean can tell at best, roughly.
+double BagOfWordsAccuracy(const std::vector<emoscope::CorpusDocument>& train,
+                          const std::vector<emoscope::CorpusDocument>& test) {
+  std::map<std::string, std::map<std::string, double>> centroids;
+  for (const auto& document : train) {
+    if (document.emotion == "neutral") continue;
+    for (const auto& [word, count] : Words(document.text)) centroids[document.emotion][word] += count;
+  }
+  size_t right = 0, total = 0;
+  for (const auto& document : test) {
+    if (document.emotion == "neutral") continue;
+    const auto words = Words(document.text);
+    std::string best;
+    double best_cosine = -1;
+    for (const auto& [emotion, centroid] : centroids) {
+      const double cosine = Cosine(words, centroid);
+      if (cosine > best_cosine) best_cosine = cosine, best = emotion;
+    }
+    right += best == document.emotion ? 1 : 0;
+    ++total;
+  }
+  return static_cast<double>(right) / static_cast<double>(total);
+}
+
+}  // namespace
+
+TEST_CASE("dreams go to each emotion equally often, each of another emotion, and a zero share changes nothing",
+          "[corpus][dream]") {
+  const auto plain = emoscope::GenerateCorpus(Basic6(3, 1200, 0.0, emoscope::CorpusForm::kStory));
+  const auto dreamed = emoscope::GenerateCorpus(Basic6(3, 1200, 0.25, emoscope::CorpusForm::kStory));
+  REQUIRE(plain.size() == dreamed.size());
+  std::map<std::string, size_t> dreams_of, dreams_by;
+  size_t unchanged = 0;
+  for (size_t index = 0; index < plain.size(); ++index) {
+    CHECK(plain[index].dream.empty());
+    REQUIRE(plain[index].emotion == dreamed[index].emotion);  // dreams never move labels
+    const auto& document = dreamed[index];
+    if (document.dream.empty()) {
+      unchanged += document.text == plain[index].text ? 1 : 0;
+      continue;
+    }
+    INFO(document.text);
+    CHECK(document.dream != document.emotion);
+    CHECK(document.dream != "neutral");
+    CHECK(document.emotion != "neutral");
+    CHECK(document.text.find("dream") != std::string::npos);
+    ++dreams_of[document.emotion];
+    ++dreams_by[document.dream];
+  }
+  // 960 emotional documents, 160 per emotion, llround(0.25 * 160) = 40 dream.
+  for (const auto& [emotion, count] : dreams_of) CHECK(count == 40);
+  CHECK(dreams_of.size() == 6);
+  CHECK(dreams_by.size() == 6);
+  CHECK(unchanged == 1200 - 240);  // a document without a dream is the text it always was
+}
+
+TEST_CASE("a dream opens the document with a situation of its emotion, then the character wakes to its own",
+          "[corpus][dream]") {
+  const auto& all = emoscope::CorpusEmotionTemplates();
+  auto situations_of = [&](const std::string& emotion) {
+    for (const auto& templates : all)
+      if (emotion == templates.emotion) return templates.situations;
+    FAIL("no templates for " << emotion);
+    return std::vector<const char*>{};
+  };
+  // A situation template's words that no slot can change: its longest run between slots.
+  auto fixed_part = [](std::string piece) {
+    std::string best, run;
+    for (size_t k = 0; k <= piece.size(); ++k) {
+      if (k == piece.size() || piece[k] == '{') {
+        if (run.size() > best.size()) best = run;
+        run.clear();
+        if (k < piece.size()) k = piece.find('}', k);
+      } else {
+        run += piece[k];
+      }
+    }
+    while (!best.empty() && (best.back() == '.' || best.back() == ' ')) best.pop_back();
+    while (!best.empty() && best.front() == ' ') best.erase(0, 1);
+    return best;
+  };
+  auto position_of_situation = [&](const std::string& text, const std::string& emotion) {
+    size_t first = std::string::npos;
+    for (const char* piece : situations_of(emotion)) {
+      const std::string part = fixed_part(piece);
+      if (part.size() < 6) continue;
+      for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
+        // Templates are written in lower case; the generator may capitalize a sentence's start.
+        first = std::min(first, at);
+      }
+      std::string capital = part;
+      capital[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(capital[0])));
+      const size_t at = text.find(capital);
+      if (at != std::string::npos) first = std::min(first, at);
+    }
+    return first;
+  };
+  size_t checked = 0;
+  for (const auto& document : emoscope::GenerateCorpus(Basic6(9, 600, 1.0, emoscope::CorpusForm::kSituation))) {
+    if (document.emotion == "neutral") continue;
+    INFO(document.text);
+    const size_t dream_at = position_of_situation(document.text, document.dream);
+    const size_t own_at = position_of_situation(document.text, document.emotion);
+    if (dream_at == std::string::npos || own_at == std::string::npos) continue;  // a situation all slots
+    CHECK(dream_at < own_at);
+    const size_t waking = document.text.find_first_of('.', dream_at);
+    CHECK(waking < own_at);
+    ++checked;
+  }
+  CHECK(checked > 400);
+}
+
+TEST_CASE("with dreams a bag-of-words reader is near a coin flip between two emotions; without, it reads the situation",
+          "[corpus][dream]") {
+  using emoscope::CorpusForm;
+  const double plain = BagOfWordsAccuracy(emoscope::GenerateCorpus(Basic6(1, 3000, 0.0, CorpusForm::kSituation)),
+                                          emoscope::GenerateCorpus(Basic6(2, 1000, 0.0, CorpusForm::kSituation)));
+  const double dreamed = BagOfWordsAccuracy(emoscope::GenerateCorpus(Basic6(1, 3000, 1.0, CorpusForm::kSituation)),
+                                            emoscope::GenerateCorpus(Basic6(2, 1000, 1.0, CorpusForm::kSituation)));
+  INFO("bag-of-words accuracy, chance 1/6: plain " << plain << ", dreams " << dreamed);
+  CHECK(plain > 0.9);
+  // The two situations' words are all the reader has, and each is as likely to be the dream.
+  CHECK(dreamed > 0.3);
+  CHECK(dreamed < 0.6);
+}
+
+TEST_CASE("situation and prompt forms hold no cue sentence; a prompt ends with the character's pronoun",
+          "[corpus][dream]") {
+  for (const auto& document : emoscope::GenerateCorpus(Basic6(4, 300, 0.0, emoscope::CorpusForm::kSituation))) {
+    INFO(document.text);
+    CHECK(document.text.find('"') == std::string::npos);  // no speech
+    CHECK(document.text.back() == '.');
+  }
+  for (const auto& document : emoscope::GenerateCorpus(Basic6(4, 300, 0.0, emoscope::CorpusForm::kPrompt))) {
+    INFO(document.text);
+    const std::string last = document.text.substr(document.text.rfind(' ') + 1);
+    const bool possessive = last.size() > 2 && last.compare(last.size() - 2, 2, "'s") == 0;  // "Maria's"
+    CHECK((last == "My" || last == "Her" || last == "His" || possessive));
+    CHECK(document.text.find(". ") != std::string::npos);
+  }
+}
+
+TEST_CASE("dreams are refused for a one-emotion set, out of range, and of neutral", "[corpus][dream]") {
+  auto options = Basic6(1, 10, 0.5, emoscope::CorpusForm::kStory);
+  options.emotions = {"only-joy", {"joy"}};
+  REQUIRE_THROWS_WITH(emoscope::GenerateCorpus(options), Catch::Contains("two or more emotions"));
+  REQUIRE_THROWS_WITH(emoscope::GenerateCorpus(Basic6(1, 10, 1.5, emoscope::CorpusForm::kStory)),
+                      Catch::Contains("dream_fraction"));
+  REQUIRE_THROWS_WITH(emoscope::GenerateDocument("joy", 1, emoscope::CorpusForm::kStory, "neutral"),
+                      Catch::Contains("not neutral"));
+  REQUIRE_THROWS_WITH(emoscope::GenerateDocument("neutral", 1, emoscope::CorpusForm::kStory, "joy"),
+                      Catch::Contains("no dream"));
 }
