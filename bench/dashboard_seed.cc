@@ -62,6 +62,10 @@ int Seed(const std::vector<std::string>& argv) {
                            "prompt_id, seed, text, tokens, judged_emotion, judge_scores, hit, ppl_ratio, distinct2, seq_rep4, "
                            "compression_ratio, regime, success) VALUES (?, ?, ?, ?, ?, 'relative', 1.0, ?, ?, ?, 24, ?, '{}', "
                            "?, ?, 0.8, 0.1, 1.5, ?, ?)");
+  Statement add_calibration(db,
+                            "INSERT INTO steering_calibrations (task_id, layer, layer_last, emotion, mode, max_ppl_ratio, "
+                            "alpha_coherent, alpha_incoherent, window_low, window_high, points, prompts, trace) "
+                            "VALUES (?, ?, ?, '', 'relative', 4, 4, 8, 1, 4, 3, ?, '[]')");
   Statement add_scenario(db,
                          "INSERT INTO steering_scenarios (task_id, layer, emotion, alpha, mode, generations, successes, "
                          "hit_rate, success) VALUES (?, ?, ?, ?, 'relative', ?, ?, ?, ?)");
@@ -119,6 +123,10 @@ int Seed(const std::vector<std::string>& argv) {
         }
       }
       const int peak_layer = static_cast<int>(std::lround(peak * model_layers));
+      // A calibration at the peak layer: coherent up to alpha 4, so the sweep's window is [1, 4].
+      const int64_t calibrate = new_task(campaign_id, "calibrate", model_id, "done", "");
+      add_calibration.Bind(1, calibrate).Bind(2, peak_layer).Bind(3, peak_layer).Bind(4, prompts).Run();
+      ++result_rows;
       for (const int layer : {std::max(1, peak_layer - 1), peak_layer, std::min(model_layers, peak_layer + 2)}) {
         for (const std::string& emotion : kEmotions) {
           const int64_t task = new_task(campaign_id, "steer", model_id, "done", "");

@@ -12,6 +12,7 @@ namespace emoscope {
 std::vector<Command> CoreCommands();
 
 Command ModelInspectCommand();  // model_inspect_command.cc
+Command ModelConvertCommand();  // model_convert_command.cc
 Command VectorsExportCommand();  // vectors_command.cc
 
 // Names and summaries of the commands emoscope-torch runs; `run` is unset.

@@ -19,6 +19,7 @@ std::vector<Command> CoreCommands() {
                         return 0;
                       }});
   commands.push_back(ModelInspectCommand());
+  commands.push_back(ModelConvertCommand());
   commands.push_back(VectorsExportCommand());
   commands.push_back(TokenizeCommand());
   for (Command& command : StimuliCommands()) commands.push_back(std::move(command));

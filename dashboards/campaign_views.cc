@@ -276,6 +276,15 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
     FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN steering_generations g ON g.task_id = t.id
     WHERE ct.campaign_id = ?1 AND g.alpha != 0 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql",
                            {campaign_id});
+  // The dose-response (hit rate, regime shares, median ppl_ratio against alpha, with the calibrated
+  // window) is migration 6's steering_dose_response view: `emoscope analyze` reads the same view.
+  out["dose_response"] = Objects(store, R"sql(
+    SELECT model_id, estimator, layer, layer_last, mode, alpha, generations, hit_rate, surgical_share,
+           repetitive_collapse_share, explosive_share, ineffective_share, empty_share, median_ppl_ratio,
+           window_low, window_high, in_calibrated_window
+    FROM steering_dose_response WHERE campaign = ?1
+    ORDER BY model_id, estimator, layer, layer_last, mode, alpha)sql",
+                                 {campaign});
   nlohmann::json samples = nlohmann::json::array();
   for (const char* regime : {"surgical", "repetitive_collapse", "explosive", "ineffective", "empty"}) {
     nlohmann::json rows =

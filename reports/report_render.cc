@@ -28,6 +28,7 @@ const std::vector<std::pair<std::string, std::string>>& Sections() {
       {"method_comparison_pairs", "Method comparison pairs"},
       {"steering", "Steering by model, layer and coefficient"},
       {"steering_by_coefficient", "Steering by coefficient"},
+      {"steering_dose_response", "Steering dose-response (in_calibrated_window: alpha within the calibrated window)"},
       {"steering_overall", "Steering overall"},
   };
   return sections;

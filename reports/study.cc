@@ -583,6 +583,20 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
                "ct.task_id = s.task_id "
                "JOIN campaigns c ON c.id = ct.campaign_id AND c.name = ?1 WHERE s.alpha <> 0",
                campaign.name);
+  // The dose-response per (model, estimator, layer range, mode): every alpha of the sweep, the
+  // unsteered baseline (alpha 0) included, and whether alpha lies in the calibrated window.
+  Json dose = ViewRows(db,
+                       "SELECT model_path AS model, estimator, layer, layer_last, mode, alpha, generations, "
+                       "hit_rate, surgical_share, repetitive_collapse_share, explosive_share, ineffective_share, "
+                       "empty_share, median_ppl_ratio, window_low, window_high, in_calibrated_window "
+                       "FROM steering_dose_response WHERE campaign = ?1 "
+                       "ORDER BY model_id, estimator, layer, layer_last, mode, alpha",
+                       campaign.name);
+  for (Json& row : dose) {
+    for (const ModelInfo& model : models) {
+      if (row["model"] == model.path) row["model"] = model.name;
+    }
+  }
   if (steering.empty()) notes.push_back("no steering results in this campaign");
 
   Json report = Json::object();
@@ -600,6 +614,7 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
   sections["method_comparison_pairs"] = pairs;
   sections["steering"] = steering;
   sections["steering_by_coefficient"] = by_coefficient;
+  sections["steering_dose_response"] = dose;
   sections["steering_overall"] = overall;
   report["sections"] = sections;
   report["notes"] = notes;

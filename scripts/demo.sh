@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# The demo: installs what it needs, builds emoscope, trains two tiny emotional language models of
-# different families (or reuses them from the cache), runs the demo campaign (examples/demo.yaml)
-# through a local coordinator and workers into an SQLite file, then prints the analysis and
-# writes the report.
+# The demo: installs what it needs, builds emoscope, runs the demo campaign (examples/demo.yaml) on
+# two small emotional language models of different families through a local coordinator and
+# workers into an SQLite file, then prints the analysis and writes the report.
 #
-#   EMOSCOPE_DEMO_CACHE   where trained models are kept (default ~/.cache/emoscope/demo-models)
+# The models ship with the repository (examples/demo-models/: trained by
+# scripts/train-demo-models.sh, stored in bfloat16, checked against SHA256SUMS); nothing is trained
+# unless asked:
+#
+#   bash scripts/demo.sh              the shipped models
+#   bash scripts/demo.sh --retrain    train them anew (about an hour on 2 cores) into the cache
+#
+#   EMOSCOPE_DEMO_CACHE   where --retrain keeps its models (default ~/.cache/emoscope/demo-models)
 #   EMOSCOPE_DEMO_DIR     where the database and report go (default build/demo)
 #   EMOSCOPE_DEMO_WORKERS local workers (default 2)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+retrain=0
+for arg in "$@"; do
+  case $arg in
+    --retrain) retrain=1 ;;
+    *) echo "usage: bash scripts/demo.sh [--retrain]" >&2; exit 2 ;;
+  esac
+done
 started=$(date +%s)
 phase() { echo; echo "== $* ($(( $(date +%s) - started )) s since start)"; }
 
@@ -16,38 +29,31 @@ phase "installing what is missing and building"
 "$root/scripts/setup-debian.sh"
 EMOSCOPE_TARGETS="emoscope emoscope-torch" "$root/scripts/build.sh"
 bin=${EMOSCOPE_BUILD_DIR:-$root/build}/bin
-cache=${EMOSCOPE_DEMO_CACHE:-$HOME/.cache/emoscope/demo-models}
 work=${EMOSCOPE_DEMO_DIR:-${EMOSCOPE_BUILD_DIR:-$root/build}/demo}
-mkdir -p "$cache" "$work/models"
+mkdir -p "$work/models"
 
-# Each model trains on one thread, both at once (2 cores); a model already in the cache is reused,
-# and an interrupted training continues from its checkpoint.
-train() {
-  local name=$1; shift
-  if [ -f "$cache/$name/training.json" ] && [ -f "$cache/$name/model.safetensors" ]; then
-    echo "$name: cached in $cache/$name"
-  else
-    "$bin/emoscope" --log-level warn model train "$@" --threads 1 --out "$cache/$name" > "$work/train-$name.log" 2>&1 \
-      || { echo "training $name failed:"; tail -20 "$work/train-$name.log"; return 1; }
-    tail -3 "$work/train-$name.log"
-  fi
-  ln -sfn "$cache/$name" "$work/models/$name"
-}
-phase "training the demo models (Llama family, 8 blocks; GPT-2 family, 10 blocks)"
-train llama-8 --arch llama --layers 8 --hidden 64 --heads 4 --steps 600 --warmup 30 &
-llama=$!
-train gpt2-10 --arch gpt2 --layers 10 --hidden 64 --heads 4 --steps 900 --lr 3e-3 --warmup 30 &
-gpt2=$!
-wait $llama
-wait $gpt2
+if [ "$retrain" = 1 ]; then
+  models=${EMOSCOPE_DEMO_CACHE:-$HOME/.cache/emoscope/demo-models}
+  phase "training the demo models anew into $models (Llama family, 8 blocks; GPT-2 family, 10 blocks)"
+  "$root/scripts/train-demo-models.sh" "$models"
+else
+  models=$root/examples/demo-models
+  phase "the shipped demo models (examples/demo-models; scripts/train-demo-models.sh made them)"
+  (cd "$models" && sha256sum --quiet -c SHA256SUMS) || { echo "examples/demo-models: files differ from SHA256SUMS"; exit 1; }
+fi
+for name in llama-8 gpt2-10; do
+  ln -sfn "$models/$name" "$work/models/$name"
+  "$bin/emoscope" model inspect "$work/models/$name" | sed -n '1p;/parameters/p;/dtype/p;/checksum/p'
+done
 
 phase "a sample from each model"
 for name in llama-8 gpt2-10; do
   echo "$name: $("$bin/emoscope" generate "$work/models/$name" --prompt 'When she opened the letter, her hands' --max-new-tokens 32 --seed 1)"
 done
 
-phase "stimuli: held-out documents of the synthetic corpus (a seed the models never saw)"
-"$bin/emoscope" corpus --stimuli-dir "$work/stimuli" --seed 4242 --documents 600 --set basic6 --neutral-fraction 0.2
+phase "stimuli: held-out corpus text (a seed the models never saw), each passage a dream of another emotion before its own"
+"$bin/emoscope" corpus --stimuli-dir "$work/stimuli" --seed 4242 --documents 600 --set basic6 --neutral-fraction 0.2 \
+  --dream-fraction 1 --form situation --corpus-prompts 10
 
 phase "running the demo campaign (coordinator and ${EMOSCOPE_DEMO_WORKERS:-2} workers; dashboard address below)"
 cp "$root/examples/demo.yaml" "$work/demo.yaml"

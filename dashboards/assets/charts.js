@@ -166,6 +166,38 @@ const Emo = (() => {
             options: { scales: { y: { min: 0, max: 1 } } },
           }));
         }
+        // The dose-response of each layer range: hit rate and surgical share against alpha (log
+        // scale), the median ppl ratio on its own axis, the unsteered hit rate and the calibrated window.
+        const doses = (results.dose_response || []).filter(d => d.model_id === modelId && d.estimator === estimator);
+        const rangeKey = d => d.layer + '-' + d.layer_last + '-' + d.mode;
+        for (const range of [...new Set(doses.map(rangeKey))]) {
+          const rows = doses.filter(d => rangeKey(d) === range);
+          const steered = rows.filter(d => d.alpha > 0);
+          if (!steered.length) continue;
+          const first = rows[0];
+          const base = rows.find(d => d.alpha === 0);
+          const low = steered[0].alpha, high = steered[steered.length - 1].alpha;
+          const where = first.layer === first.layer_last ? 'layer ' + first.layer : 'layers ' + first.layer + '–' + first.layer_last;
+          const windowKnown = first.window_high !== null && first.window_high !== undefined;
+          card.append(el('h3', {}, 'Dose-response at ' + where + ' (' + first.mode + ' α)' +
+            (windowKnown ? ', calibrated window ' + fmt(first.window_low, 3) + '–' + fmt(first.window_high, 3) + ' shaded' : '')));
+          const points = (key, rowsOf) => rowsOf.filter(d => d[key] !== null).map(d => ({ x: d.alpha, y: d[key] }));
+          const datasets = [
+            { label: 'hit rate', data: points('hit_rate', steered), borderColor: '#3056d3', backgroundColor: '#3056d3', yAxisID: 'y' },
+            { label: 'surgical share', data: points('surgical_share', steered), borderColor: '#2e8b57', backgroundColor: '#2e8b57', yAxisID: 'y' },
+            { label: 'median ppl ratio', data: points('median_ppl_ratio', steered), borderColor: '#c0392b', backgroundColor: '#c0392b', borderDash: [5, 3], yAxisID: 'ppl' },
+          ];
+          if (base) datasets.push({ label: 'unsteered hit rate', data: [{ x: low, y: base.hit_rate }, { x: high, y: base.hit_rate }], borderColor: '#888', borderDash: [2, 2], pointRadius: 0, yAxisID: 'y' });
+          if (windowKnown) datasets.push({ label: 'calibrated window', data: [{ x: first.window_low, y: 1 }, { x: first.window_high, y: 1 }], fill: 'origin', backgroundColor: 'rgba(230,160,0,0.15)', borderColor: 'rgba(230,160,0,0.5)', pointRadius: 0, yAxisID: 'y' });
+          charts.push(chart(card, {
+            type: 'line',
+            data: { datasets },
+            options: { parsing: false, scales: {
+              x: { type: 'logarithmic', title: { display: true, text: 'α' } },
+              y: { min: 0, max: 1, title: { display: true, text: 'share of generations' } },
+              ppl: { type: 'logarithmic', position: 'right', title: { display: true, text: 'median ppl ratio' }, grid: { drawOnChartArea: false } } } },
+          }));
+        }
       }
     }
 

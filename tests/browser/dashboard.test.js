@@ -61,6 +61,8 @@ async function paintedCanvases(page) {
     check(canvases >= 6 && painted === canvases, `results: every chart draws (${painted} of ${canvases})`);
     check(await page.locator('table.heatmap td').count() > 0, 'results: the layer x coefficient heatmap has cells');
     check((await page.textContent('#results')).includes('surgical'), 'results: sample continuations per regime');
+    check((await page.textContent('#results')).includes('calibrated window 1–4 shaded'),
+          'results: the dose-response marks the calibrated window');
 
     await visit('#/sql', 'sql', '#sql-input');
     await page.fill('#sql-input', 'SELECT kind, state, count(*) AS n FROM tasks GROUP BY kind, state');
