@@ -241,10 +241,22 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
   }
 
   // Method comparison: emotion_separation per (model, method, emotion) at each (model, method)'s
-  // probe_accuracy peak layer.
+  // peak layer by the campaign's peak metric (science.metrics.peak_metric, stored in its metrics
+  // and steer tasks' params, as `analyze` reads it), else the default.
+  std::string peak_metric = analysis::defaults::kPeakMetric;
+  const nlohmann::json chosen = Objects(store, R"sql(
+    SELECT DISTINCT json_extract(t.params, '$.peak_metric') AS metric
+    FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id
+    WHERE ct.campaign_id = ?1 AND t.kind IN ('metrics', 'steer') AND json_extract(t.params, '$.peak_metric') IS NOT NULL)sql",
+                                        {campaign_id});
+  if (chosen.size() == 1 && chosen[0]["metric"].is_string() &&
+      analysis::IsPeakMetric(chosen[0]["metric"].get<std::string>())) {
+    peak_metric = chosen[0]["metric"].get<std::string>();
+  }
+  out["peak_metric"] = peak_metric;
   nlohmann::json separation = nlohmann::json::array();
   for (const nlohmann::json& peak : out["peaks"]) {
-    if (peak["metric"] != "probe_accuracy") continue;
+    if (peak["metric"] != peak_metric) continue;
     nlohmann::json rows = Objects(store, R"sql(
       SELECT lm.emotion, avg(lm.value) AS value
       FROM campaign_tasks ct JOIN tasks t ON t.id = ct.task_id JOIN layer_metrics lm ON lm.task_id = t.id

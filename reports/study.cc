@@ -548,7 +548,7 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
       ViewRows(db,
                "SELECT model_path AS model, family, layer, relative_depth, alpha, mode, estimator, "
                "generations, surgical_share, "
-               "repetitive_collapse_share, explosive_share, ineffective_share, hit_rate, baseline_hit_rate, "
+               "repetitive_collapse_share, explosive_share, ineffective_share, empty_share, hit_rate, baseline_hit_rate, "
                "hit_rate_gain, scenarios, successful_scenarios, success_rate FROM steering_summary "
                "WHERE campaign = ?1 ORDER BY model_id, layer, mode, estimator, alpha",
                campaign.name);
@@ -566,7 +566,8 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
       "surgical_share, "
       "AVG(g.regime = 'repetitive_collapse') AS repetitive_collapse_share, AVG(g.regime = 'explosive') AS "
       "explosive_share, "
-      "AVG(g.regime = 'ineffective') AS ineffective_share, AVG(g.hit) AS hit_rate, "
+      "AVG(g.regime = 'ineffective') AS ineffective_share, AVG(g.regime = 'empty') AS empty_share, "
+      "AVG(g.hit) AS hit_rate, "
       "(SELECT COUNT(*) FROM steering_scenarios s JOIN campaign_tasks ct ON ct.task_id = s.task_id "
       " JOIN campaigns c ON c.id = ct.campaign_id AND c.name = ?1 WHERE s.alpha = g.alpha AND s.mode = "
       "g.mode AND s.estimator = g.estimator) AS scenarios, "

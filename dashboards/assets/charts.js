@@ -100,7 +100,7 @@ const Emo = (() => {
 
     if (results.method_comparison.length) {
       root.append(el('h2', {}, 'Method comparison'));
-      root.append(el('p', { class: 'muted' }, 'emotion_separation per emotion at each model and method\'s probe-accuracy peak layer.'));
+      root.append(el('p', { class: 'muted' }, 'emotion_separation per emotion at each model and method\'s peak layer by ' + (results.peak_metric || 'probe_accuracy') + ' (the campaign\'s peak metric).'));
       const emotions = [...new Set(results.method_comparison.map(r => r.emotion))];
       const groups = new Map();
       for (const row of results.method_comparison) {

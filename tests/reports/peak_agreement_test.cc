@@ -123,6 +123,36 @@ TEST_CASE(
   CHECK_THROWS_WITH(BuildStudyReport(db, options), Catch::Contains("'anisotropy' is not a peak metric"));
 }
 
+TEST_CASE("the dashboard's method comparison reads emotion_separation at the campaign's peak metric's layer",
+          "[peak_rule][dashboard]") {
+  TempDir dir;
+  const std::string path = MakeDb(dir);
+  {
+    Database db(path, OpenMode::kReadWrite);
+    for (int layer = 0; layer <= 4; ++layer) {
+      db.Exec("INSERT INTO layer_metrics VALUES (" + std::to_string(layer + 1) + ", " + std::to_string(layer) +
+              ", 'comprehension', 'emotion_separation', 'joy', " + std::to_string(0.1 * layer) + ")");
+    }
+  }
+  auto compared_layer = [&](std::string* metric) {
+    ReadOnlyStore store(path);
+    const nlohmann::json results = ResultsView(store, "peaks", 1);
+    *metric = results["peak_metric"].get<std::string>();
+    REQUIRE(results["method_comparison"].size() == 1);
+    return results["method_comparison"][0]["layer"].get<int64_t>();
+  };
+  std::string metric;
+  CHECK(compared_layer(&metric) == kExpected.at("probe_accuracy"));
+  CHECK(metric == "probe_accuracy");
+  {
+    Database db(path, OpenMode::kReadWrite);
+    db.Exec("UPDATE tasks SET params = json_set(params, '$.peak_metric', 'fisher_ratio')");
+  }
+  CHECK(compared_layer(&metric) == kExpected.at("fisher_ratio"));
+  CHECK(metric == "fisher_ratio");
+  CHECK(AnalyzePeak(path, std::nullopt) == kExpected.at("fisher_ratio"));  // as analyze reads it
+}
+
 TEST_CASE("every ORDER BY of the peak views is the peak rule's SQL form", "[peak_rule]") {
   std::ifstream file(testing::SourcePath("schema/migrations/0004_peak_rule_views.sql"));
   REQUIRE(file.good());
