@@ -40,8 +40,23 @@ int64_t IntOr(const nlohmann::json& value, int64_t fallback) {
 }
 
 // The names the campaign file gives its models, by path (the store keeps paths and checksums).
+// Whether the store has a table or view `name` (a database of an older schema may not: the report
+// command reads such files as they are).
+bool HasSchemaObject(ReadOnlyStore& store, const std::string& name) {
+  return !store.Query("SELECT 1 FROM sqlite_master WHERE name = ?1", {name}, kViewLimits).rows.empty();
+}
+
+// The campaign's names of its models by model path: the campaign_models rows its submission
+// wrote (migration 7); for a campaign submitted before, the names its stored spec gives.
 std::map<std::string, std::string> ModelNames(ReadOnlyStore& store, int64_t campaign_id) {
   std::map<std::string, std::string> names;
+  if (HasSchemaObject(store, "campaign_models")) {
+    const QueryResult rows = store.Query(
+        "SELECT m.path, cm.name FROM campaign_models cm JOIN models m ON m.id = cm.model_id WHERE cm.campaign_id = ?1",
+        {campaign_id}, kViewLimits);
+    for (const auto& row : rows.rows) names[row.at(0).get<std::string>()] = row.at(1).get<std::string>();
+    if (!names.empty()) return names;
+  }
   const QueryResult spec =
       store.Query("SELECT spec_text FROM campaigns WHERE id = ?1", {campaign_id}, kViewLimits);
   try {
@@ -290,7 +305,9 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
                            {campaign_id});
   // The dose-response (hit rate, regime shares, median ppl_ratio against alpha, with the calibrated
   // window) is migration 6's steering_dose_response view: `emoscope analyze` reads the same view.
-  out["dose_response"] = Objects(store, R"sql(
+  out["dose_response"] = nlohmann::json::array();
+  if (HasSchemaObject(store, "steering_dose_response"))
+    out["dose_response"] = Objects(store, R"sql(
     SELECT model_id, estimator, layer, layer_last, mode, alpha, generations, hit_rate, surgical_share,
            repetitive_collapse_share, explosive_share, ineffective_share, empty_share, median_ppl_ratio,
            window_low, window_high, in_calibrated_window

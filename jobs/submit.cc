@@ -16,7 +16,7 @@ namespace {
 int64_t UpsertModel(Database& db, const ModelSpec& model) {
   Statement insert = db.Prepare(
       "INSERT INTO models (path, architecture, layers, parameters, checksum) VALUES (?, ?, ?, ?, ?) "
-      "ON CONFLICT (checksum) DO NOTHING");
+      "ON CONFLICT (checksum) DO UPDATE SET path = excluded.path");
   insert.Bind(1, model.path).Bind(2, model.architecture);
   model.layers ? insert.Bind(3, *model.layers) : insert.BindNull(3);
   model.parameters ? insert.Bind(4, *model.parameters) : insert.BindNull(4);
@@ -65,8 +65,21 @@ SubmitStats SubmitCampaign(Database& db, const Campaign& campaign, const std::st
     stats.campaign_id = select.ColumnInt(0);
   }
 
+  // The campaign's own name and resolved path of each model (migration 7): a resubmission
+  // replaces them; the first entry wins when one campaign lists the same weights twice.
+  db.Prepare("DELETE FROM campaign_models WHERE campaign_id = ?1").Bind(1, stats.campaign_id).Run();
   std::map<const ModelSpec*, int64_t> model_ids;
-  for (const ModelSpec& model : campaign.models) model_ids[&model] = UpsertModel(db, model);
+  for (const ModelSpec& model : campaign.models) {
+    model_ids[&model] = UpsertModel(db, model);
+    db.Prepare(
+          "INSERT INTO campaign_models (campaign_id, model_id, name, path) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT (campaign_id, model_id) DO NOTHING")
+        .Bind(1, stats.campaign_id)
+        .Bind(2, model_ids[&model])
+        .Bind(3, model.name)
+        .Bind(4, model.path)
+        .Run();
+  }
 
   // Task ids of the entries that others wait for, and whether all of them are done already.
   std::set<std::string> referenced;

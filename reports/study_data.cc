@@ -87,7 +87,9 @@ CampaignInfo LoadCampaign(Database& db, const std::optional<std::string>& name) 
 std::vector<ModelInfo> LoadModels(Database& db, const CampaignInfo& campaign) {
   Statement statement =
       db.Prepare(std::string("SELECT m.model_id, m.path, COALESCE(m.architecture, ''), m.family, "
-                             "COALESCE(m.layers, 0), m.checksum "
+                             "COALESCE(m.layers, 0), m.checksum, "
+                             "(SELECT cm.name FROM campaign_models cm WHERE cm.campaign_id = ?1 "
+                             "AND cm.model_id = m.model_id) "
                              "FROM model_families m WHERE m.model_id IN (SELECT t.model_id FROM tasks t ") +
                  kCampaignTaskJoin + ") ORDER BY m.model_id");
   statement.Bind(1, campaign.id);
@@ -99,7 +101,10 @@ std::vector<ModelInfo> LoadModels(Database& db, const CampaignInfo& campaign) {
     std::string trimmed = model.path;
     while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
     const size_t slash = trimmed.rfind('/');
-    model.name = slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+    // The campaign's name for the model (migration 7); for older campaigns the folder name.
+    model.name = !statement.ColumnIsNull(6) ? statement.ColumnText(6)
+                 : slash == std::string::npos ? trimmed
+                                              : trimmed.substr(slash + 1);
     model.architecture = statement.ColumnText(2);
     model.family = statement.ColumnText(3);
     model.layers = statement.ColumnInt(4);

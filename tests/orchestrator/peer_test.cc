@@ -4,9 +4,11 @@
 // the store, never on wall-clock margins.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <thread>
 #include <zmq_addon.hpp>
 
+#include "common/file_util.h"
 #include "coordinator/coordinator.h"
 #include "emoscope_version.h"
 #include "jobs/campaign.h"
@@ -311,6 +313,47 @@ TEST_CASE(
   CHECK(testing::WaitFor(
       [&] { return testing::QueryInt(dir.File("e.db"), "SELECT count(*) FROM workers") == 1; }, 10000));
   CHECK(testing::QueryInt(dir.File("e.db"), "SELECT count(*) FROM events WHERE kind = 'refused'") == 100);
+}
+
+TEST_CASE(
+    "finding 9: two campaigns keep their own name and path for the same weights, and each one's tasks are "
+    "dispatched with its path",
+    "[peer]") {
+  testing::TempDir dir;
+  const CoordinatorOptions options = Options(dir);
+  std::filesystem::create_directories(dir.File("a"));
+  std::filesystem::create_directories(dir.File("b"));
+  WriteFileAtomic(dir.File("a/w.bin"), "the same weights");
+  WriteFileAtomic(dir.File("b/w.bin"), "the same weights");
+  Submit(options.db_path, "campaign: one\nmodels:\n  - {name: first, path: " + dir.File("a/w.bin") +
+                              "}\ntasks:\n  - {kind: probe, model: first}\n");
+  Submit(options.db_path, "campaign: two\nmodels:\n  - {name: second, path: " + dir.File("b/w.bin") +
+                              "}\ntasks:\n  - {kind: probe, model: second, count: 2}\n");
+  const std::string db = options.db_path;
+  CHECK(testing::QueryInt(db, "SELECT count(*) FROM models") == 1);  // one checksum
+  CHECK(testing::QueryText(db, "SELECT group_concat(c.name || ':' || cm.name || ':' || cm.path, ' ') FROM "
+                               "campaign_models cm JOIN campaigns c ON c.id = cm.campaign_id") ==
+        "one:first:" + dir.File("a/w.bin") + " two:second:" + dir.File("b/w.bin"));
+  CHECK(testing::QueryText(db, "SELECT path FROM models") == dir.File("b/w.bin"));  // the latest submission's
+  CHECK(testing::QueryInt(db, "SELECT count(*) FROM tasks") == 2);  // task 1 is in both campaigns
+  Served served(options);
+  zmq::context_t context;
+  Peer peer(context, served.coordinator().endpoint(), "w1");
+  REQUIRE(peer.Hello(2)["type"] == "welcome");
+  std::map<int64_t, std::string> path_of;
+  for (int k = 0; k < 2; ++k) {
+    const nlohmann::json task = peer.Next({"task"});
+    REQUIRE(task != nullptr);
+    path_of[task["task_id"].get<int64_t>()] = task["model"]["path"].get<std::string>();
+  }
+  const int64_t first = testing::QueryInt(db, "SELECT min(id) FROM tasks");
+  CHECK(path_of.at(first) == dir.File("a/w.bin"));      // created by campaign one
+  CHECK(path_of.at(first + 1) == dir.File("b/w.bin"));  // created by campaign two
+  // A resubmission replaces the campaign's names and paths.
+  served.Stop();
+  Submit(options.db_path, "campaign: one\nmodels:\n  - {name: renamed, path: " + dir.File("a/w.bin") +
+                              "}\ntasks:\n  - {kind: probe, model: renamed}\n");
+  CHECK(testing::QueryText(db, "SELECT name FROM campaign_models WHERE campaign_id = 1") == "renamed");
 }
 
 TEST_CASE("finding 10: a worker refuses a welcome with lease_ms <= 0 and keeps its timings", "[peer]") {
