@@ -44,7 +44,8 @@ CorpusForm ParseCorpusForm(const std::string& text) {
   if (text == "story") return CorpusForm::kStory;
   if (text == "situation") return CorpusForm::kSituation;
   if (text == "prompt") return CorpusForm::kPrompt;
-  throw UsageError(fmt::format("--form must be story, situation or prompt, got \"{}\"", text));
+  if (text == "context") return CorpusForm::kContext;
+  throw UsageError(fmt::format("--form must be story, situation, prompt or context, got \"{}\"", text));
 }
 
 enum class Which { kAll, kEmotional, kNeutral };
@@ -78,8 +79,9 @@ int RunCorpus(const std::vector<std::string>& argv) {
                 "then carried by the order of the story, not by its words)",
                 "0");
   parser.Option("form",
-                "story (cues of body, thought and speech), situation (only what happens: no cue words) or prompt "
-                "(a situation and the character's pronoun, to be continued)",
+                "story (cues of body, thought and speech), situation (only what happens: no cue words), prompt "
+                "(a situation and the character's pronoun, to be continued) or context (a situation, then a "
+                "sentence every emotion shares: read its tail with skip_leading_fraction)",
                 "story");
   parser.Option("corpus-prompts",
                 "with --stimuli-dir: write N generation prompts per emotion and N steering prompts (neutral "

@@ -23,6 +23,19 @@ const std::vector<const char*>& DreamFrames() {
                                                    "in {his} dream, {situation}", "{he} had a dream in which {situation}"};
   return kFrames;
 }
+// The sentences a context-form document ends with: the same for every emotion (and neutral),
+// about as long as a situation, and about nothing in particular.
+const std::vector<const char*>& SharedAfterwards() {
+  static const std::vector<const char*> kAfterwards = {
+      "after that, the day went on, and the clock on the wall kept ticking in the quiet room.",
+      "later that day, {he} walked over to the window and looked at the street below for a while.",
+      "then {he} sat down at the table, and for a long time nobody in the house said a single word.",
+      "the rest of the afternoon passed, and the light outside slowly changed over the roofs.",
+      "afterwards {he} went back into the kitchen and stood by the table without moving at all.",
+      "much later, when the house was dark and still, {he} was still thinking about the whole day."};
+  return kAfterwards;
+}
+
 const std::vector<const char*>& Wakings() {
   static const std::vector<const char*> kWakings = {"then {he} woke up.", "{he} woke with a start.",
                                                     "it had only been a dream.", "then the alarm rang and {he} woke up.",
@@ -82,8 +95,9 @@ class DocumentWriter {
     // The dream's draws come from a stream of their own, so a document without a dream is the
     // same text it was before dreams existed.
     if (dream_ != nullptr) WriteDream();
-    if (form_ == CorpusForm::kSituation) {
+    if (form_ == CorpusForm::kSituation || form_ == CorpusForm::kContext) {
       Add(Pick(rng_, templates_.situations));
+      if (form_ == CorpusForm::kContext) Add(Pick(rng_, SharedAfterwards()));
       return Finish();
     }
     if (form_ == CorpusForm::kPrompt) {

@@ -23,6 +23,10 @@ enum class CorpusForm {
                // whose emotion must be read from the situation rather than from cue words
   kPrompt,     // one situation followed by the character's pronoun ("... Her"): a continuation
                // prompt for generation-based extraction or steering
+  kContext,    // the situation, then one of a few sentences shared by every emotion ("After that,
+               // the day went on, ..."): read with a skip_leading_fraction that leaves only the
+               // shared sentence, the readout tokens are the same words whatever the emotion, so
+               // only what a model carried over from the context can tell them apart
 };
 
 struct CorpusOptions {

@@ -356,3 +356,20 @@ TEST_CASE("dreams are refused for a one-emotion set, out of range, and of neutra
   REQUIRE_THROWS_WITH(emoscope::GenerateDocument("neutral", 1, emoscope::CorpusForm::kStory, "joy"),
                       Catch::Contains("no dream"));
 }
+
+TEST_CASE("in the context form every emotion ends on the same sentences: read alone they are at chance",
+          "[corpus][dream]") {
+  using emoscope::CorpusForm;
+  auto closing = [](std::vector<emoscope::CorpusDocument> documents) {
+    for (auto& document : documents) document.text = document.text.substr(document.text.rfind(". ") + 2);
+    return documents;
+  };
+  const auto train = emoscope::GenerateCorpus(Basic6(1, 3000, 0.0, CorpusForm::kContext));
+  const auto test = emoscope::GenerateCorpus(Basic6(2, 1000, 0.0, CorpusForm::kContext));
+  const double whole = BagOfWordsAccuracy(train, test);
+  const double tail = BagOfWordsAccuracy(closing(train), closing(test));
+  INFO("bag-of-words accuracy, chance 1/6: whole document " << whole << ", closing sentence alone " << tail);
+  CHECK(whole > 0.6);  // the situation's words, diluted by the shared sentence
+  CHECK(tail > 0.08);
+  CHECK(tail < 0.26);
+}
