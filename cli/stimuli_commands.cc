@@ -59,6 +59,7 @@ std::string CorpusJsonl(const std::vector<CorpusDocument>& documents, const std:
     nlohmann::ordered_json line = {{"id", fmt::format("{}-{:07d}", prefix, index + 1)},
                                    {"emotion", documents[index].emotion},
                                    {"text", documents[index].text}};
+    if (!documents[index].context.empty()) line["context"] = documents[index].context;
     if (!documents[index].dream.empty()) line["dream"] = documents[index].dream;
     out += line.dump() + "\n";
   }
@@ -110,7 +111,15 @@ int RunCorpus(const std::vector<std::string>& argv) {
     // neutral text; generation and steering prompts are the built-in ones unless --corpus-prompts.
     if (::mkdir(stimuli_dir->c_str(), 0755) != 0 && errno != EEXIST) Fail("{}: cannot create: {}", *stimuli_dir, std::strerror(errno));
     WriteFileAtomic(JoinPath(*stimuli_dir, "comprehension.jsonl"), CorpusJsonl(documents, "corpus", Which::kEmotional));
-    WriteFileAtomic(JoinPath(*stimuli_dir, "neutral.jsonl"), CorpusJsonl(documents, "corpus", Which::kNeutral));
+    if (options.form == CorpusForm::kContext) {
+      // Neutral text stays plain prose (stories), so its variance and norms are those of text.
+      CorpusOptions neutral = options;
+      neutral.form = CorpusForm::kStory;
+      WriteFileAtomic(JoinPath(*stimuli_dir, "neutral.jsonl"),
+                      CorpusJsonl(GenerateCorpus(neutral), "corpus", Which::kNeutral));
+    } else {
+      WriteFileAtomic(JoinPath(*stimuli_dir, "neutral.jsonl"), CorpusJsonl(documents, "corpus", Which::kNeutral));
+    }
     std::vector<const char*> builtin = {"sets.json"};
     if (corpus_prompts > 0) {
       // Prompts from streams of their own (seed + 1, seed + 2), so they never repeat a document.

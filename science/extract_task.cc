@@ -68,7 +68,14 @@ std::vector<ExtractionItem> ExtractionItems(const ExtractParams& params) {
       ExtractionItem item;
       item.id = per_prompt > 1 ? fmt::format("{}#{}", stimulus.id, copy) : stimulus.id;
       item.emotion = stimulus.emotion;
-      item.text = stimulus.text;
+      // A generation prompt's context is part of what the model continues; a comprehension
+      // stimulus's context is fed but not read (science/extraction.h).
+      if (method == "generation" && !stimulus.context.empty()) {
+        item.text = stimulus.context + " " + stimulus.text;
+      } else {
+        item.text = stimulus.text;
+        item.context = stimulus.context;
+      }
       item.seed = Mix64(seed ^ HashId(stimulus.id)) + static_cast<uint64_t>(copy);
       items.push_back(std::move(item));
     }

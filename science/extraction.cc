@@ -92,11 +92,35 @@ std::pair<int64_t, int64_t> SkipLeading(int64_t begin, int64_t end, double fract
   return {begin + skip, end};
 }
 
-EncodedText EncodeForReadout(const Tokenizer& tokenizer, const std::string& text) {
+EncodedText EncodeForReadout(const Tokenizer& tokenizer, const std::string& text, const std::string& context,
+                             const std::string& id) {
   EncodedText encoded;
-  for (int32_t id : tokenizer.Encode(text, /*add_special_tokens=*/true)) encoded.ids.push_back(id);
+  if (!context.empty()) {
+    // The text's tokens must close what is fed: the last occurrence, ending at the template's end
+    // (at most the special tokens a template appends come after it).
+    for (int32_t token : tokenizer.Encode(context + " " + text, /*add_special_tokens=*/true))
+      encoded.ids.push_back(token);
+    std::vector<int64_t> own;
+    for (int32_t token : tokenizer.Encode(" " + text, /*add_special_tokens=*/false)) own.push_back(token);
+    std::vector<int64_t> with_context;
+    for (int32_t token : tokenizer.Encode(context + " " + text, /*add_special_tokens=*/false))
+      with_context.push_back(token);
+    const bool closes = !own.empty() && with_context.size() > own.size() &&
+                        std::equal(own.begin(), own.end(), with_context.end() - static_cast<std::ptrdiff_t>(own.size()));
+    const auto found = closes ? std::find_end(encoded.ids.begin(), encoded.ids.end(), own.begin(), own.end())
+                              : encoded.ids.end();
+    if (found == encoded.ids.end()) {
+      Fail("extraction: stimulus '{}': the tokenizer merges its context and text across the space between them, so "
+           "the text's own tokens cannot be read alone",
+           id);
+    }
+    encoded.begin = found - encoded.ids.begin();
+    encoded.end = encoded.begin + static_cast<int64_t>(own.size());
+    return encoded;
+  }
+  for (int32_t token : tokenizer.Encode(text, /*add_special_tokens=*/true)) encoded.ids.push_back(token);
   std::vector<int64_t> plain;
-  for (int32_t id : tokenizer.Encode(text, /*add_special_tokens=*/false)) plain.push_back(id);
+  for (int32_t token : tokenizer.Encode(text, /*add_special_tokens=*/false)) plain.push_back(token);
   // The template (BOS, ...) wraps the text's own tokens: find them inside what is fed.
   const auto found = std::search(encoded.ids.begin(), encoded.ids.end(), plain.begin(), plain.end());
   if (!plain.empty() && found != encoded.ids.end()) {
@@ -126,7 +150,7 @@ std::vector<SampleReadout> ExtractReadouts(CausalLm& model, const Tokenizer& tok
   int64_t done = 0;
   if (options.method == ExtractionMethod::kComprehension) {
     for (size_t i = 0; i < items.size(); ++i) {
-      EncodedText encoded = EncodeForReadout(tokenizer, items[i].text);
+      EncodedText encoded = EncodeForReadout(tokenizer, items[i].text, items[i].context, items[i].id);
       if (encoded.end <= encoded.begin) Fail("extraction: stimulus '{}' has no tokens", items[i].id);
       const auto [begin, end] = SkipLeading(encoded.begin, encoded.end, options.skip_leading_fraction);
       jobs.push_back({i, std::move(encoded.ids), begin, end});

@@ -2,7 +2,8 @@
 // stream over each stimulus's readout tokens at every hook point (models/runtime/model.h).
 //
 //   comprehension: the readout tokens are the stimulus text's own tokens as fed to the model
-//                  (special tokens the tokenizer's template adds, such as BOS, are fed but not read);
+//                  (special tokens the tokenizer's template adds, such as BOS, are fed but not read;
+//                  a stimulus's context is fed before its text, separated by a space, and not read);
 //   generation:    the model first continues the prompt (seeded sampling); the readout tokens are
 //                  the generated tokens only, read in a second pass over prompt + continuation.
 // skip_leading_fraction drops the first floor(f * n) readout tokens (at least one stays).
@@ -29,6 +30,7 @@ struct ExtractionItem {
   std::string emotion;
   std::string text;     // the passage (comprehension) or the prompt (generation)
   uint64_t seed = 0;    // generation: this sample's sampling seed
+  std::string context;  // comprehension: fed before `text` (and a space), not read; "" for none
 };
 
 struct ExtractionOptions {
@@ -54,12 +56,16 @@ std::vector<SampleReadout> ExtractReadouts(CausalLm& model, const Tokenizer& tok
                                            const std::function<void(int64_t done)>& progress = {});
 
 // Token ids fed for a comprehension text and the [begin, end) range of the text's own tokens.
+// With a context, what is fed is context + " " + text, and the range is where the tokens of
+// " " + text (encoded alone) end it; Error naming `id` when the tokenizer merges across that
+// boundary, so that the text's tokens alone are not found at the end.
 struct EncodedText {
   std::vector<int64_t> ids;
   int64_t begin = 0;
   int64_t end = 0;
 };
-EncodedText EncodeForReadout(const Tokenizer& tokenizer, const std::string& text);
+EncodedText EncodeForReadout(const Tokenizer& tokenizer, const std::string& text, const std::string& context = "",
+                             const std::string& id = "");
 
 // The readout positions left after skipping the leading fraction of [begin, end).
 std::pair<int64_t, int64_t> SkipLeading(int64_t begin, int64_t end, double fraction);

@@ -42,7 +42,7 @@ class ProbeJudge {
     if (text.empty()) return out;
     ExtractionOptions options;
     const auto samples =
-        ExtractReadouts(*reader_.model, *reader_.tokenizer, {{"judge", "", text, 0}}, options);
+        ExtractReadouts(*reader_.model, *reader_.tokenizer, {{"judge", "", text, 0, ""}}, options);
     const SampleReadout& sample = samples.front();
     if (sample.readout_tokens == 0) return out;
     const int64_t hidden = reader_.model->hidden_size();

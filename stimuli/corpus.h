@@ -23,10 +23,10 @@ enum class CorpusForm {
                // whose emotion must be read from the situation rather than from cue words
   kPrompt,     // one situation followed by the character's pronoun ("... Her"): a continuation
                // prompt for generation-based extraction or steering
-  kContext,    // the situation, then one of a few sentences shared by every emotion ("After that,
-               // the day went on, ..."): read with a skip_leading_fraction that leaves only the
-               // shared sentence, the readout tokens are the same words whatever the emotion, so
-               // only what a model carried over from the context can tell them apart
+  kContext,    // `context` holds the situation (and the dream), `text` one sentence shared by every
+               // document ("After that, the day went on, ..."): a comprehension stimulus whose
+               // readout tokens are the same words whatever the emotion, so only what a model
+               // carried over from the context it was fed can tell them apart
 };
 
 struct CorpusOptions {
@@ -48,6 +48,7 @@ struct CorpusDocument {
   std::string emotion;  // an emotion of the set, or "neutral"
   std::string text;     // one to seven sentences, single spaces, no newline
   std::string dream;    // the emotion of its opening dream, or "" (CorpusOptions::dream_fraction)
+  std::string context;  // kContext only: what comes before `text` (fed to a model, not read)
 };
 
 // The emotions the templates cover (the twenty of emotions20), in the order of emotions20.
@@ -67,6 +68,10 @@ std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options);
 
 // One document of `emotion` ("neutral" allowed) from its own stream `seed`. `dream` names the
 // emotion of an opening dream (nullptr or "" for none; never "neutral").
+CorpusDocument WriteCorpusDocument(const std::string& emotion, uint64_t seed, CorpusForm form = CorpusForm::kStory,
+                                   const char* dream = nullptr);
+
+// The same document as one string (a context-form document's context, a space, its text).
 std::string GenerateDocument(const std::string& emotion, uint64_t seed, CorpusForm form = CorpusForm::kStory,
                              const char* dream = nullptr);
 

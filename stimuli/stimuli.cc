@@ -109,6 +109,7 @@ std::vector<Stimulus> ParseStimuli(const std::string& contents, const std::strin
     stimulus.id = RequireStringField(object, "id", source, line);
     stimulus.emotion = RequireStringField(object, "emotion", source, line);
     stimulus.text = RequireStringField(object, "text", source, line);
+    if (object.contains("context")) stimulus.context = RequireStringField(object, "context", source, line);
     stimulus.line = line;
     const auto [previous, inserted] = line_of_id.emplace(stimulus.id, line);
     if (!inserted)

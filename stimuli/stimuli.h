@@ -18,6 +18,10 @@ struct Stimulus {
   std::string emotion;  // an emotion name, or "neutral"
   std::string text;     // non-empty, valid UTF-8
   int line = 0;         // 1-based line of the file it came from (0 when not read from a file)
+  // Optional (JSONL field "context"): text fed to the model before `text` and not read out. A
+  // comprehension stimulus with a context reads only its own text's tokens, so the same text can
+  // carry different emotions from what came before it (docs/stimuli.md).
+  std::string context;
 };
 
 // Parses JSONL `contents`; `source` names the file in error messages. Blank lines are skipped, a

@@ -1,6 +1,6 @@
 // Broken checkpoints and configs give errors that name the file and the tensor or field; and the
 // rotary scaling Llama 3 checkpoints declare follows Hugging Face's definition.
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 
 #include <ATen/ATen.h>
 

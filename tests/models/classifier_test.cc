@@ -1,5 +1,5 @@
 // The classifier judge's model: a RoBERTa sequence classifier in libtorch.
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 
 #include <ATen/ATen.h>
 

@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 #include <cstdio>
 
 #include "models/runtime/model.h"

@@ -2,7 +2,7 @@
 // independently (../shared/fixtures/models: nanoGPT, llama2.c, gemma_pytorch), in float32.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 #include <cstdio>
 
 #include "tests/models/forward_check.h"

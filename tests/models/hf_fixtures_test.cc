@@ -10,7 +10,7 @@
 // probabilities F32 [B, labels]. Without the folder the tests say they were skipped.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 #include <cstdio>
 #include <nlohmann/json.hpp>
 

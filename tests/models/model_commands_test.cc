@@ -2,7 +2,7 @@
 // `generate`, with their exit codes and error messages.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"

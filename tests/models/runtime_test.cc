@@ -4,7 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 #include <cmath>
 #include <cstdio>
 #include <thread>

@@ -4,7 +4,7 @@
 
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 #include <csignal>
 #include <cmath>
 

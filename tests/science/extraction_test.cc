@@ -1,6 +1,6 @@
 // Extraction reads exactly the tokens SCIENCE.md defines: the stimulus text's own tokens for
 // comprehension, only the generated tokens for generation.
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 
 #include <ATen/ATen.h>
 
@@ -46,9 +46,9 @@ at::Tensor AsTensor(const emoscope::SampleReadout& sample, int64_t points) {
 TEST_CASE("comprehension readout is the mean over the stimulus's own tokens, batched or not", "[extraction]") {
   Fixture f;
   const std::vector<emoscope::ExtractionItem> items = {
-      {"a", "joy", "the quick brown fox jumps", 0},
-      {"b", "fear", "he trembled", 0},
-      {"c", "joy", "she smiled and laughed with joy at the news today", 0}};
+      {"a", "joy", "the quick brown fox jumps", 0, ""},
+      {"b", "fear", "he trembled", 0, ""},
+      {"c", "joy", "she smiled and laughed with joy at the news today", 0, ""}};
   emoscope::ExtractionOptions options;
   options.tokens_per_batch = 64;  // all in one padded batch
   const auto samples = emoscope::ExtractReadouts(*f.model, *f.tokenizer, items, options);
@@ -67,6 +67,34 @@ TEST_CASE("comprehension readout is the mean over the stimulus's own tokens, bat
   }
 }
 
+TEST_CASE("a stimulus's context is fed but not read: the readout is the mean over its own text's tokens",
+          "[extraction]") {
+  Fixture f;
+  const std::string text = "the clock kept ticking";
+  std::vector<emoscope::ExtractionItem> items = {{"a", "joy", text, 0, "she smiled and laughed with joy"},
+                                                 {"b", "fear", text, 0, "he trembled in the dark"},
+                                                 {"c", "joy", text, 0, ""}};
+  emoscope::ExtractionOptions options;
+  options.tokens_per_batch = 64;
+  const auto samples = emoscope::ExtractReadouts(*f.model, *f.tokenizer, items, options);
+  REQUIRE(samples.size() == 3);
+  const auto own = f.tokenizer->Encode(" " + text, /*add_special_tokens=*/false);
+  for (size_t i = 0; i < 2; ++i) {
+    INFO(items[i].id);
+    const auto encoded = emoscope::EncodeForReadout(*f.tokenizer, text, items[i].context, items[i].id);
+    CHECK(encoded.end == static_cast<int64_t>(encoded.ids.size()));  // the text closes what is fed
+    CHECK(encoded.end - encoded.begin == static_cast<int64_t>(own.size()));
+    CHECK(samples[i].readout_tokens == static_cast<int64_t>(own.size()));
+    const at::Tensor manual = f.ManualMean(encoded.ids, encoded.begin, encoded.end);
+    CHECK((AsTensor(samples[i], 3) - manual).abs().max().item<double>() < 2e-5);
+  }
+  // Llama's embedding output has no positions: the same tokens read the same at layer 0, and
+  // differ after a block that attended to the different contexts.
+  const at::Tensor a = AsTensor(samples[0], 3), b = AsTensor(samples[1], 3);
+  CHECK((a[0] - b[0]).abs().max().item<double>() == 0.0);
+  CHECK((a[2] - b[2]).abs().max().item<double>() > 1e-4);
+}
+
 TEST_CASE("skip_leading_fraction drops the first part of the readout tokens", "[extraction]") {
   CHECK((emoscope::SkipLeading(0, 10, 0.25) == std::pair<int64_t, int64_t>{2, 10}));
   CHECK((emoscope::SkipLeading(3, 4, 0.9) == std::pair<int64_t, int64_t>{3, 4}));  // at least one stays
@@ -82,7 +110,7 @@ TEST_CASE("generation readout covers only the generated tokens, never the prompt
   options.sampling.max_new_tokens = 6;
   options.sampling.temperature = 0.7;
   options.sampling.top_p = 0.9;
-  const auto samples = emoscope::ExtractReadouts(*f.model, *f.tokenizer, {{"p#0", "joy", prompt, 11}}, options);
+  const auto samples = emoscope::ExtractReadouts(*f.model, *f.tokenizer, {{"p#0", "joy", prompt, 11, ""}}, options);
   REQUIRE(samples.size() == 1);
   REQUIRE(samples[0].readout_tokens > 0);
   std::vector<int64_t> ids;

@@ -6,7 +6,7 @@
 
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch_aten.h"
 
 #include "models/runtime/model_init.h"
 #include "tests/support/test_support.h"

@@ -357,19 +357,28 @@ TEST_CASE("dreams are refused for a one-emotion set, out of range, and of neutra
                       Catch::Contains("no dream"));
 }
 
-TEST_CASE("in the context form every emotion ends on the same sentences: read alone they are at chance",
+TEST_CASE("in the context form every document's text is the same sentence, its emotion only in the context",
           "[corpus][dream]") {
   using emoscope::CorpusForm;
-  auto closing = [](std::vector<emoscope::CorpusDocument> documents) {
-    for (auto& document : documents) document.text = document.text.substr(document.text.rfind(". ") + 2);
+  auto whole = [](std::vector<emoscope::CorpusDocument> documents) {
+    for (auto& document : documents) document.text = document.context + " " + document.text;
     return documents;
   };
   const auto train = emoscope::GenerateCorpus(Basic6(1, 3000, 0.0, CorpusForm::kContext));
   const auto test = emoscope::GenerateCorpus(Basic6(2, 1000, 0.0, CorpusForm::kContext));
-  const double whole = BagOfWordsAccuracy(train, test);
-  const double tail = BagOfWordsAccuracy(closing(train), closing(test));
-  INFO("bag-of-words accuracy, chance 1/6: whole document " << whole << ", closing sentence alone " << tail);
-  CHECK(whole > 0.6);  // the situation's words, diluted by the shared sentence
-  CHECK(tail > 0.08);
-  CHECK(tail < 0.26);
+  for (const auto& document : test) {
+    INFO(document.context);
+    CHECK(document.text == "After that, the day went on, and the clock on the wall kept ticking in the quiet room.");
+    CHECK_FALSE(document.context.empty());
+    CHECK(emoscope::GenerateDocument(document.emotion, 0, CorpusForm::kContext).find(" After that,") !=
+          std::string::npos);
+  }
+  const double with_context = BagOfWordsAccuracy(whole(train), whole(test));
+  const double text_alone = BagOfWordsAccuracy(train, test);
+  INFO("bag-of-words accuracy, chance 1/6: context and text " << with_context << ", text alone " << text_alone);
+  CHECK(with_context > 0.6);  // the situation's words, diluted by the shared sentence
+  CHECK(text_alone > 0.08);
+  CHECK(text_alone < 0.26);
+  for (const auto& document : emoscope::GenerateCorpus(Basic6(1, 50, 0.0, CorpusForm::kStory)))
+    CHECK(document.context.empty());
 }
