@@ -61,6 +61,7 @@ std::string CorpusJsonl(const std::vector<CorpusDocument>& documents, const std:
                                    {"text", documents[index].text}};
     if (!documents[index].context.empty()) line["context"] = documents[index].context;
     if (!documents[index].dream.empty()) line["dream"] = documents[index].dream;
+    if (documents[index].dream_after) line["dream_after"] = true;
     out += line.dump() + "\n";
   }
   return out;
@@ -78,6 +79,8 @@ int RunCorpus(const std::vector<std::string>& argv) {
   parser.Option("dream-fraction",
                 "share of emotional documents that open with a dream of another emotion, 0 to 1 (their emotion is "
                 "then carried by the order of the story, not by its words)",
+                "0");
+  parser.Option("dream-after", "of the documents with a dream, the share whose dream comes after their own situation",
                 "0");
   parser.Option("form",
                 "story (cues of body, thought and speech), situation (only what happens: no cue words), prompt "
@@ -97,6 +100,8 @@ int RunCorpus(const std::vector<std::string>& argv) {
   options.emotions = LoadEmotionSet(args.Get("set"));
   options.neutral_fraction = args.GetDouble("neutral-fraction");
   options.dream_fraction = args.GetDouble("dream-fraction");
+  options.dream_after_share = args.GetDouble("dream-after");
+  if (!(options.dream_after_share >= 0 && options.dream_after_share <= 1)) throw UsageError("--dream-after must be in [0, 1]");
   if (!(options.dream_fraction >= 0 && options.dream_fraction <= 1)) throw UsageError("--dream-fraction must be in [0, 1]");
   options.form = ParseCorpusForm(args.Get("form"));
   const int64_t corpus_prompts = args.GetInt("corpus-prompts");

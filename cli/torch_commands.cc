@@ -256,8 +256,8 @@ int RunModelTrain(const std::vector<std::string>& argv) {
   parser.Option("documents", "corpus documents (training and validation)", text(d.documents));
   parser.Option("set", "emotion set of the corpus: emotions20, basic6 or a set file", d.emotion_set);
   parser.Option("neutral-fraction", "share of neutral documents", text(d.neutral_fraction));
-  parser.Option("dream-fraction", "share of emotional documents that open with a dream of another emotion",
-                text(d.dream_fraction));
+  parser.Option("dream-fraction", "share of emotional documents with a dream of another emotion", text(d.dream_fraction));
+  parser.Option("dream-after", "of those, the share whose dream comes after their own situation", text(d.dream_after));
   parser.Option("validation-fraction", "share of documents held out", text(d.validation_fraction));
   parser.Option("vocab", "tokenizer size: 256 bytes + merges + end-of-text", text(d.vocab));
   parser.Option("tokenizer-documents", "training documents the BPE merges are learned on",
@@ -295,6 +295,7 @@ int RunModelTrain(const std::vector<std::string>& argv) {
   options.emotion_set = args.Get("set");
   options.neutral_fraction = args.GetDouble("neutral-fraction");
   options.dream_fraction = args.GetDouble("dream-fraction");
+  options.dream_after = args.GetDouble("dream-after");
   options.validation_fraction = args.GetDouble("validation-fraction");
   options.vocab = args.GetInt("vocab");
   options.tokenizer_documents = args.GetInt("tokenizer-documents");

@@ -29,6 +29,14 @@ const std::vector<const char*>& DreamFrames() {
 constexpr const char* kSharedAfterwards =
     "after that, the day went on, and the clock on the wall kept ticking in the quiet room.";
 
+// How a dream told after the document's own situation opens.
+const std::vector<const char*>& LaterDreamFrames() {
+  static const std::vector<const char*> kFrames = {"that night {he} dreamt that {situation}", "later {he} dreamt that {situation}",
+                                                   "{he} fell asleep and dreamt that {situation}",
+                                                   "that night, in {his} dream, {situation}"};
+  return kFrames;
+}
+
 const std::vector<const char*>& Wakings() {
   static const std::vector<const char*> kWakings = {"then {he} woke up.", "{he} woke with a start.",
                                                     "it had only been a dream.", "then the alarm rang and {he} woke up.",
@@ -69,8 +77,14 @@ void CapitalizeFirstLetter(std::string& sentence) {
 // named third person), one friend, one relative, item, place and time, so the story hangs together.
 class DocumentWriter {
  public:
-  DocumentWriter(const EmotionTemplates& templates, uint64_t seed, CorpusForm form, const EmotionTemplates* dream)
-      : templates_(templates), shared_(CorpusSharedTemplates()), rng_(seed), form_(form), dream_(dream) {
+  DocumentWriter(const EmotionTemplates& templates, uint64_t seed, CorpusForm form, const EmotionTemplates* dream,
+                 bool dream_after)
+      : templates_(templates),
+        shared_(CorpusSharedTemplates()),
+        rng_(seed),
+        form_(form),
+        dream_(dream),
+        dream_after_(dream_after) {
     const uint64_t person = rng_.Below(3);
     person_ = person == 0 ? Person::kFirst : (person == 1 ? Person::kFemale : Person::kMale);
     name_ = person_ == Person::kMale ? Pick(rng_, shared_.male_names) : Pick(rng_, shared_.female_names);
@@ -87,9 +101,12 @@ class DocumentWriter {
   std::string Write() {
     // The dream's draws come from a stream of their own, so a document without a dream is the
     // same text it was before dreams existed.
-    if (dream_ != nullptr) WriteDream();
+    const bool before = dream_ != nullptr && !dream_after_;
+    const bool after = dream_ != nullptr && dream_after_;
+    if (before) WriteDream(DreamFrames());
     if (form_ == CorpusForm::kSituation || form_ == CorpusForm::kContext) {
       Add(Pick(rng_, templates_.situations));
+      if (after) WriteDream(LaterDreamFrames());
       if (form_ == CorpusForm::kContext) {
         context_ = Finish();
         Add(kSharedAfterwards);
@@ -106,16 +123,20 @@ class DocumentWriter {
     if (shape < kOneSentencePercent) {
       Add(rng_.Percent(40) ? "{time}, " + std::string(Pick(rng_, templates_.situations))
                            : Pick(rng_, templates_.situations));
+      if (after) WriteDream(LaterDreamFrames());
       return Finish();
     }
     if (shape < kOneSentencePercent + kTwoSentencePercent) {
       Add(Pick(rng_, templates_.situations));
+      if (after) WriteDream(LaterDreamFrames());
       Add(BodySentence());
       return Finish();
     }
     const bool opener = rng_.Percent(70);
     if (opener) Add(Pick(rng_, shared_.openers));
     Add(Pick(rng_, templates_.situations), /*may_connect=*/opener);
+    // A later dream comes between what happened and how the character feels about it.
+    if (after) WriteDream(LaterDreamFrames());
     // Two or three cues in random order, then usually what the character does next.
     std::vector<int> cues = {0, 1, 2, static_cast<int>(rng_.Below(3))};
     for (size_t k = cues.size() - 1; k > 0; --k)
@@ -132,10 +153,10 @@ class DocumentWriter {
 
  private:
   // "Maria dreamt that <a situation of the dream's emotion>. Then she woke up."
-  void WriteDream() {
+  void WriteDream(const std::vector<const char*>& frames) {
     SplitMix64 dream_rng(Mix64(rng_.Next() ^ kDreamStreamSalt));
     std::string situation = Pick(dream_rng, dream_->situations);
-    std::string frame = Pick(dream_rng, DreamFrames());
+    std::string frame = Pick(dream_rng, frames);
     frame.replace(frame.find("{situation}"), 11, situation);
     Add(frame);
     Add(Pick(dream_rng, Wakings()));
@@ -248,6 +269,7 @@ class DocumentWriter {
   SplitMix64 rng_;
   CorpusForm form_;
   const EmotionTemplates* dream_;
+  bool dream_after_;
   Person person_ = Person::kFirst;
   std::string name_, friend_, relative_, item_, place_, time_;
   bool named_ = false;
@@ -265,15 +287,17 @@ std::vector<std::string> CorpusEmotions() {
   return emotions;
 }
 
-CorpusDocument WriteCorpusDocument(const std::string& emotion, uint64_t seed, CorpusForm form, const char* dream) {
+CorpusDocument WriteCorpusDocument(const std::string& emotion, uint64_t seed, CorpusForm form, const char* dream,
+                                   bool dream_after) {
   const bool dreams = dream != nullptr && *dream != '\0';
   if (dreams && std::string_view(dream) == kNeutral) Fail("corpus: a dream must be of an emotion, not neutral");
   if (dreams && emotion == kNeutral) Fail("corpus: a neutral document has no dream");
-  DocumentWriter writer(TemplatesFor(emotion), seed, form, dreams ? &TemplatesFor(dream) : nullptr);
+  DocumentWriter writer(TemplatesFor(emotion), seed, form, dreams ? &TemplatesFor(dream) : nullptr, dream_after);
   CorpusDocument document;
   document.emotion = emotion;
   document.text = writer.Write();
   document.dream = dreams ? dream : "";
+  document.dream_after = dreams && dream_after;
   document.context = writer.context();
   return document;
 }
@@ -290,6 +314,9 @@ std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options) {
   }
   if (!(options.dream_fraction >= 0.0 && options.dream_fraction <= 1.0)) {
     Fail("corpus: dream_fraction must be in [0, 1], got {}", options.dream_fraction);
+  }
+  if (!(options.dream_after_share >= 0.0 && options.dream_after_share <= 1.0)) {
+    Fail("corpus: dream_after_share must be in [0, 1], got {}", options.dream_after_share);
   }
   for (const auto& emotion : options.emotions.emotions) TemplatesFor(emotion);
   const auto total = static_cast<size_t>(options.num_documents);
@@ -308,25 +335,33 @@ std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options) {
          options.emotions.name, emotions.size());
   }
 
-  // (label, dream emotion or ""); emotional document i is of emotion i % K and is the
-  // (i / K)-th of that emotion, so the first llround(fraction * count) of each emotion dream.
-  std::vector<std::pair<std::string, std::string>> labels;
+  // (label, dream emotion or "", dream after); emotional document i is of emotion i % K and is
+  // the (i / K)-th of that emotion, so the first llround(fraction * count) of each emotion dream,
+  // and the first llround(after_share * dreaming) of those dream after their own situation.
+  struct Label {
+    std::string emotion, dream;
+    bool after = false;
+  };
+  std::vector<Label> labels;
   labels.reserve(total);
   SplitMix64 dream_rng(Mix64(options.seed ^ kDreamStreamSalt));
   for (size_t index = 0; index < emotional; ++index) {
     const size_t emotion = index % emotions.size();
     std::string dream;
+    bool after = false;
     if (dreams) {
       const size_t count = (emotional - emotion + emotions.size() - 1) / emotions.size();
       const auto dreaming = static_cast<size_t>(std::llround(options.dream_fraction * static_cast<double>(count)));
       if (index / emotions.size() < dreaming) {
         const size_t other = (emotion + 1 + static_cast<size_t>(dream_rng.Below(emotions.size() - 1))) % emotions.size();
         dream = emotions[other];
+        const auto later = static_cast<size_t>(std::llround(options.dream_after_share * static_cast<double>(dreaming)));
+        after = index / emotions.size() < later;
       }
     }
-    labels.emplace_back(emotions[emotion], std::move(dream));
+    labels.push_back({emotions[emotion], std::move(dream), after});
   }
-  labels.resize(total, {kNeutral, ""});
+  labels.resize(total, {kNeutral, "", false});
   SplitMix64 label_rng(Mix64(options.seed ^ kLabelStreamSalt));
   for (size_t k = total; k > 1; --k)
     std::swap(labels[k - 1], labels[static_cast<size_t>(label_rng.Below(k))]);
@@ -335,8 +370,9 @@ std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options) {
   documents.reserve(total);
   for (size_t index = 0; index < total; ++index) {
     const uint64_t document_seed = Mix64(options.seed ^ Mix64(static_cast<uint64_t>(index) + 1));
-    const auto& [emotion, dream] = labels[index];
-    documents.push_back(WriteCorpusDocument(emotion, document_seed, options.form, dream.c_str()));
+    const Label& label = labels[index];
+    documents.push_back(
+        WriteCorpusDocument(label.emotion, document_seed, options.form, label.dream.c_str(), label.after));
   }
   return documents;
 }

@@ -41,13 +41,20 @@ struct CorpusOptions {
   // layer) cannot tell it, a model that follows the story can. Needs two or more emotions. 0 keeps
   // every document as it was before the option existed.
   double dream_fraction = 0.0;
+  // In [0, 1]: of the documents with a dream, the share (llround per emotion) whose dream comes
+  // after their own situation ("<situation>. That night she dreamt that <another emotion's>. Then
+  // she woke up." and then, in a story, the cues of the document's own emotion). With dreams on
+  // both sides, neither the first nor the most recent situation tells the emotion: only the dream
+  // frame does.
+  double dream_after_share = 0.0;
   CorpusForm form = CorpusForm::kStory;
 };
 
 struct CorpusDocument {
   std::string emotion;  // an emotion of the set, or "neutral"
   std::string text;     // one to seven sentences, single spaces, no newline
-  std::string dream;    // the emotion of its opening dream, or "" (CorpusOptions::dream_fraction)
+  std::string dream;    // the emotion of its dream, or "" (CorpusOptions::dream_fraction)
+  bool dream_after = false;  // the dream comes after the document's own situation
   std::string context;  // kContext only: what comes before `text` (fed to a model, not read)
 };
 
@@ -69,7 +76,7 @@ std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options);
 // One document of `emotion` ("neutral" allowed) from its own stream `seed`. `dream` names the
 // emotion of an opening dream (nullptr or "" for none; never "neutral").
 CorpusDocument WriteCorpusDocument(const std::string& emotion, uint64_t seed, CorpusForm form = CorpusForm::kStory,
-                                   const char* dream = nullptr);
+                                   const char* dream = nullptr, bool dream_after = false);
 
 // The same document as one string (a context-form document's context, a space, its text).
 std::string GenerateDocument(const std::string& emotion, uint64_t seed, CorpusForm form = CorpusForm::kStory,

@@ -57,6 +57,7 @@ void ValidateTrainOptions(const TrainOptions& o) {
   if (!(o.dream_fraction >= 0 && o.dream_fraction <= 1)) {
     throw UsageError("model train: --dream-fraction must be in [0, 1]");
   }
+  if (!(o.dream_after >= 0 && o.dream_after <= 1)) throw UsageError("model train: --dream-after must be in [0, 1]");
 }
 
 nlohmann::ordered_json TrainIdentity(const TrainOptions& o) {
@@ -71,6 +72,7 @@ nlohmann::ordered_json TrainIdentity(const TrainOptions& o) {
           {"set", o.emotion_set},
           {"neutral-fraction", o.neutral_fraction},
           {"dream-fraction", o.dream_fraction},
+          {"dream-after", o.dream_after},
           {"validation-fraction", o.validation_fraction},
           {"vocab", o.vocab},
           {"tokenizer-documents", o.tokenizer_documents},

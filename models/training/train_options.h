@@ -23,7 +23,8 @@ struct TrainOptions {
   int64_t documents = 20000;              // corpus documents, training and validation together
   std::string emotion_set = "emotions20";  // emotions20, basic6, or a set file
   double neutral_fraction = 0.2;          // share of neutral documents
-  double dream_fraction = 0.0;            // share of emotional documents opening with another emotion's dream
+  double dream_fraction = 0.0;            // share of emotional documents with a dream of another emotion
+  double dream_after = 0.0;               // of those, the share whose dream follows their own situation
   double validation_fraction = 0.05;      // documents held out for the validation loss
   int64_t vocab = 1024;                   // tokenizer size: 256 bytes + merges + end-of-text
   int64_t tokenizer_documents = 4000;     // training documents the merges are learned on

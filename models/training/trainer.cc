@@ -93,6 +93,7 @@ TrainingData PrepareData(const TrainOptions& options, const std::string& tokeniz
   corpus.emotions = LoadEmotionSet(options.emotion_set);
   corpus.neutral_fraction = options.neutral_fraction;
   corpus.dream_fraction = options.dream_fraction;
+  corpus.dream_after_share = options.dream_after;
   const CorpusSplit split = SplitCorpus(GenerateCorpus(corpus), options.validation_fraction);
   const Tokenizer tokenizer = reuse_tokenizer ? Tokenizer::FromFile(tokenizer_path)
                                               : LearnTokenizer(split.train, options.vocab,

@@ -259,7 +259,7 @@ TEST_CASE("dreams go to each emotion equally often, each of another emotion, and
   CHECK(unchanged == 1200 - 240);  // a document without a dream is the text it always was
 }
 
-TEST_CASE("a dream opens the document with a situation of its emotion, then the character wakes to its own",
+TEST_CASE("a dream before the document's own situation ends with the waking; one after it follows it",
           "[corpus][dream]") {
   const auto& all = emoscope::CorpusEmotionTemplates();
   auto situations_of = [&](const std::string& emotion) {
@@ -300,19 +300,31 @@ TEST_CASE("a dream opens the document with a situation of its emotion, then the 
     }
     return first;
   };
-  size_t checked = 0;
-  for (const auto& document : emoscope::GenerateCorpus(Basic6(9, 600, 1.0, emoscope::CorpusForm::kSituation))) {
+  size_t checked = 0, later = 0;
+  auto options = Basic6(9, 600, 1.0, emoscope::CorpusForm::kSituation);
+  options.dream_after_share = 0.5;
+  std::map<std::string, size_t> after_of;
+  for (const auto& document : emoscope::GenerateCorpus(options)) {
     if (document.emotion == "neutral") continue;
     INFO(document.text);
+    after_of[document.emotion] += document.dream_after ? 1 : 0;
     const size_t dream_at = position_of_situation(document.text, document.dream);
     const size_t own_at = position_of_situation(document.text, document.emotion);
     if (dream_at == std::string::npos || own_at == std::string::npos) continue;  // a situation all slots
-    CHECK(dream_at < own_at);
-    const size_t waking = document.text.find_first_of('.', dream_at);
-    CHECK(waking < own_at);
+    if (document.dream_after) {
+      CHECK(own_at < dream_at);  // "<own situation>. That night she dreamt that <the dream's>."
+      CHECK(document.text.rfind("dream", dream_at) > own_at);
+      ++later;
+    } else {
+      CHECK(dream_at < own_at);
+      const size_t waking = document.text.find_first_of('.', dream_at);
+      CHECK(waking < own_at);
+    }
     ++checked;
   }
   CHECK(checked > 400);
+  CHECK(later > 150);
+  for (const auto& [emotion, count] : after_of) CHECK(count == 40);  // llround(0.5 * 80) of each emotion
 }
 
 TEST_CASE("with dreams a bag-of-words reader is near a coin flip between two emotions; without, it reads the situation",
