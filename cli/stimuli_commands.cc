@@ -149,7 +149,12 @@ int RunCorpus(const std::vector<std::string>& argv) {
     WriteFileAtomic(args.Get("out"), CorpusJsonl(documents, "corpus", Which::kAll));
     written = args.Get("out");
   }
-  const CorpusVariety variety = MeasureVariety(documents);
+  // The variety of what a model is fed: a context-form document's context and text together.
+  std::vector<CorpusDocument> fed = documents;
+  for (CorpusDocument& document : fed) {
+    if (!document.context.empty()) document.text = document.context + " " + document.text;
+  }
+  const CorpusVariety variety = MeasureVariety(fed);
   std::printf(
       "%s: %zu documents, %zu sentences (%zu distinct; %.0f distinct per 10,000), "
       "%zu word 4-grams (distinct ratio %.3f)\n",

@@ -51,9 +51,13 @@ for name in llama-8 gpt2-10; do
   echo "$name: $("$bin/emoscope" generate "$work/models/$name" --prompt 'When she opened the letter, her hands' --max-new-tokens 32 --seed 1)"
 done
 
-phase "stimuli: held-out corpus text (a seed the models never saw), each passage a dream of another emotion before its own"
+# Comprehension passages in the corpus's context form: the model is fed a situation and a dream of
+# another emotion (before or after it) as context, then reads one sentence that every passage
+# shares, so layer 0 sees the same tokens for every emotion and any separation is the model's own
+# doing (docs/stimuli.md). Generation and steering prompts come from the corpus too.
+phase "stimuli: held-out corpus text (a seed the models never trained on)"
 "$bin/emoscope" corpus --stimuli-dir "$work/stimuli" --seed 4242 --documents 600 --set basic6 --neutral-fraction 0.2 \
-  --dream-fraction 1 --form situation --corpus-prompts 10
+  --form context --dream-fraction 1 --dream-after 0.5 --corpus-prompts 10
 
 phase "running the demo campaign (coordinator and ${EMOSCOPE_DEMO_WORKERS:-2} workers; dashboard address below)"
 cp "$root/examples/demo.yaml" "$work/demo.yaml"
