@@ -172,9 +172,9 @@ int RunGenerate(const std::vector<std::string>& argv) {
 int RunModelInit(const std::vector<std::string>& argv) {
   ArgParser parser("emoscope model init", "--arch ARCH --out DIR [--layers N --hidden D ...]");
   ModelInitOptions defaults;
-  parser.Option("arch", "gpt2, llama, mistral, qwen2, gemma, gemma2, gemma3, or roberta-classifier")
+  parser.Option("arch", "gpt2, llama, mistral, qwen2, gemma, gemma2, gemma3, roberta-classifier or distilbert-classifier")
       .Required();
-  parser.Option("labels", "roberta-classifier: comma-separated labels",
+  parser.Option("labels", "roberta-classifier, distilbert-classifier: comma-separated labels",
                 "anger,disgust,fear,joy,sadness,surprise,neutral");
   parser.Option("out", "folder to write").Required();
   parser.Option("layers", "number of blocks", std::to_string(defaults.layers));
@@ -190,8 +190,9 @@ int RunModelInit(const std::vector<std::string>& argv) {
   parser.Option("seed", "initialization seed", "0");
   parser.Option("dtype", "storage dtype: float32, bfloat16, float16", "float32");
   const ParsedArgs args = parser.Parse(argv);
-  if (args.Get("arch") == "roberta-classifier") {
+  if (args.Get("arch") == "roberta-classifier" || args.Get("arch") == "distilbert-classifier") {
     ClassifierInitOptions options;
+    options.arch = args.Get("arch") == "roberta-classifier" ? "roberta" : "distilbert";
     options.layers = args.GetInt("layers");
     options.hidden = args.GetInt("hidden");
     options.heads = args.GetInt("heads");

@@ -20,8 +20,11 @@ namespace {
 
 using nlohmann::json;
 
+enum class EncoderFamily { kRoberta, kBert, kDistilBert };
+
 struct EncoderConfig {
-  bool roberta = true;
+  EncoderFamily family = EncoderFamily::kRoberta;
+  bool roberta = true;  // family == kRoberta (positions numbered from padding_idx + 1)
   int64_t vocab = 0, hidden = 0, layers = 0, heads = 0, intermediate = 0, positions = 0, type_vocab = 1;
   int64_t pad_id = 1;  // RoBERTa's padding_idx: positions start after it
   double eps = 1e-5;
@@ -39,28 +42,33 @@ EncoderConfig ReadConfig(const std::string& dir) {
   }
   EncoderConfig c;
   const std::string type = root.value("model_type", "");
-  if (type != "roberta" && type != "bert" && type != "xlm-roberta") {
-    Fail("{}: field 'model_type': '{}' is not a supported classifier (roberta, xlm-roberta, bert)", path,
-         type);
+  if (type != "roberta" && type != "bert" && type != "xlm-roberta" && type != "distilbert") {
+    Fail("{}: field 'model_type': '{}' is not a supported classifier (roberta, xlm-roberta, bert, distilbert)",
+         path, type);
   }
-  c.roberta = type != "bert";
+  c.family = type == "bert" ? EncoderFamily::kBert
+             : type == "distilbert" ? EncoderFamily::kDistilBert
+                                    : EncoderFamily::kRoberta;
+  c.roberta = c.family == EncoderFamily::kRoberta;
+  const bool distil = c.family == EncoderFamily::kDistilBert;
   auto require = [&](const char* name) -> int64_t {
     if (!root.contains(name) || !root[name].is_number_integer() || root[name].get<int64_t>() <= 0) {
       Fail("{}: field '{}' must be a positive integer", path, name);
     }
     return root[name].get<int64_t>();
   };
+  // DistilBERT's config names the same sizes differently (dim, n_layers, n_heads, hidden_dim).
   c.vocab = require("vocab_size");
-  c.hidden = require("hidden_size");
-  c.layers = require("num_hidden_layers");
-  c.heads = require("num_attention_heads");
-  c.intermediate = require("intermediate_size");
+  c.hidden = require(distil ? "dim" : "hidden_size");
+  c.layers = require(distil ? "n_layers" : "num_hidden_layers");
+  c.heads = require(distil ? "n_heads" : "num_attention_heads");
+  c.intermediate = require(distil ? "hidden_dim" : "intermediate_size");
   c.positions = require("max_position_embeddings");
-  c.type_vocab = root.value("type_vocab_size", int64_t{1});
+  c.type_vocab = distil ? 0 : root.value("type_vocab_size", int64_t{1});
   c.pad_id = root.value("pad_token_id", int64_t{c.roberta ? 1 : 0});
-  c.eps = root.value("layer_norm_eps", 1e-12);
-  if (c.hidden % c.heads != 0) Fail("{}: hidden_size is not divisible by num_attention_heads", path);
-  const std::string act = root.value("hidden_act", "gelu");
+  c.eps = distil ? 1e-12 : root.value("layer_norm_eps", 1e-12);  // DistilBERT's LayerNorms are fixed at 1e-12
+  if (c.hidden % c.heads != 0) Fail("{}: the hidden size is not divisible by the number of heads", path);
+  const std::string act = root.value(distil ? "activation" : "hidden_act", "gelu");
   if (act == "gelu") {
     c.activation = Activation::kGeluErf;
   } else if (act == "gelu_new" || act == "gelu_pytorch_tanh") {
@@ -94,16 +102,39 @@ class EncoderClassifier final : public SequenceClassifier {
       : config_(ReadConfig(dir)), device_(device) {
     labels_ = config_.labels;
     tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::FromFolder(dir));
-    const std::string base = config_.roberta ? "roberta." : "bert.";
+    const bool distil = config_.family == EncoderFamily::kDistilBert;
+    const std::string base = config_.roberta ? "roberta." : distil ? "distilbert." : "bert.";
     WeightLoader loader(dir, {base, ""}, /*storage=*/at::kFloat, /*compute=*/at::kFloat, device_);
     owner_ = loader.owner();
     const int64_t d = config_.hidden;
     word_ = loader.Load("embeddings.word_embeddings.weight", {config_.vocab, d});
     position_ = loader.Load("embeddings.position_embeddings.weight", {config_.positions, d});
-    type_ = loader.Load("embeddings.token_type_embeddings.weight", {config_.type_vocab, d});
+    if (!distil) type_ = loader.Load("embeddings.token_type_embeddings.weight", {config_.type_vocab, d});
     embed_ln_w_ = loader.Load("embeddings.LayerNorm.weight", {d});
     embed_ln_b_ = loader.Load("embeddings.LayerNorm.bias", {d});
-    for (int64_t i = 0; i < config_.layers; ++i) {
+    for (int64_t i = 0; distil && i < config_.layers; ++i) {
+      // DistilBERT: the same post-LayerNorm block under other names.
+      const std::string p = "transformer.layer." + std::to_string(i) + ".";
+      Layer layer;
+      layer.q = loader.Load(p + "attention.q_lin.weight", {d, d});
+      layer.q_b = loader.Load(p + "attention.q_lin.bias", {d});
+      layer.k = loader.Load(p + "attention.k_lin.weight", {d, d});
+      layer.k_b = loader.Load(p + "attention.k_lin.bias", {d});
+      layer.v = loader.Load(p + "attention.v_lin.weight", {d, d});
+      layer.v_b = loader.Load(p + "attention.v_lin.bias", {d});
+      layer.o = loader.Load(p + "attention.out_lin.weight", {d, d});
+      layer.o_b = loader.Load(p + "attention.out_lin.bias", {d});
+      layer.ln1_w = loader.Load(p + "sa_layer_norm.weight", {d});
+      layer.ln1_b = loader.Load(p + "sa_layer_norm.bias", {d});
+      layer.up = loader.Load(p + "ffn.lin1.weight", {config_.intermediate, d});
+      layer.up_b = loader.Load(p + "ffn.lin1.bias", {config_.intermediate});
+      layer.down = loader.Load(p + "ffn.lin2.weight", {d, config_.intermediate});
+      layer.down_b = loader.Load(p + "ffn.lin2.bias", {d});
+      layer.ln2_w = loader.Load(p + "output_layer_norm.weight", {d});
+      layer.ln2_b = loader.Load(p + "output_layer_norm.bias", {d});
+      layers_.push_back(std::move(layer));
+    }
+    for (int64_t i = 0; !distil && i < config_.layers; ++i) {
       const std::string p = "encoder.layer." + std::to_string(i) + ".";
       Layer layer;
       layer.q = loader.Load(p + "attention.self.query.weight", {d, d});
@@ -125,7 +156,12 @@ class EncoderClassifier final : public SequenceClassifier {
       layers_.push_back(std::move(layer));
     }
     const auto num_labels = static_cast<int64_t>(labels_.size());
-    if (config_.roberta) {
+    if (distil) {
+      head_dense_ = loader.LoadExact({"pre_classifier.weight"}, {d, d}, false);
+      head_dense_b_ = loader.LoadExact({"pre_classifier.bias"}, {d}, false);
+      head_out_ = loader.LoadExact({"classifier.weight"}, {num_labels, d}, false);
+      head_out_b_ = loader.LoadExact({"classifier.bias"}, {num_labels}, false);
+    } else if (config_.roberta) {
       head_dense_ = loader.LoadExact({"classifier.dense.weight"}, {d, d}, false);
       head_dense_b_ = loader.LoadExact({"classifier.dense.bias"}, {d}, false);
       head_out_ = loader.LoadExact({"classifier.out_proj.weight"}, {num_labels, d}, false);
@@ -174,7 +210,8 @@ class EncoderClassifier final : public SequenceClassifier {
     const at::Tensor positions = config_.roberta
                                      ? mask.cumsum(1) * mask + config_.pad_id
                                      : at::arange(width, ids.options()).unsqueeze(0).expand({batch, width});
-    at::Tensor h = at::embedding(word_, ids) + at::embedding(position_, positions) + type_[0];
+    at::Tensor h = at::embedding(word_, ids) + at::embedding(position_, positions);
+    if (type_.defined()) h = h + type_[0];  // DistilBERT has no token types
     h = LayerNorm(h, embed_ln_w_, embed_ln_b_, config_.eps);
     const at::Tensor allowed = mask.ne(0).unsqueeze(1).unsqueeze(1).expand({batch, 1, width, width});
     const int64_t head_dim = config_.hidden / config_.heads;
@@ -189,8 +226,10 @@ class EncoderClassifier final : public SequenceClassifier {
       h = LayerNorm(h + Linear(inner, layer.down, layer.down_b), layer.ln2_w, layer.ln2_b, config_.eps);
     }
     const at::Tensor first = h.select(1, 0);  // <s> / [CLS]
-    const at::Tensor logits =
-        Linear(at::tanh(Linear(first, head_dense_, head_dense_b_)), head_out_, head_out_b_);
+    // RoBERTa and BERT: tanh(dense) then the output layer; DistilBERT: ReLU(pre_classifier).
+    const at::Tensor pooled = Linear(first, head_dense_, head_dense_b_);
+    const at::Tensor logits = Linear(config_.family == EncoderFamily::kDistilBert ? at::relu(pooled) : at::tanh(pooled),
+                                     head_out_, head_out_b_);
     const at::Tensor probs = at::softmax(logits.to(at::kDouble), -1).to(at::kCPU).contiguous();
     const double* data = probs.data_ptr<double>();
     const auto labels = static_cast<int64_t>(labels_.size());
@@ -222,11 +261,74 @@ std::unique_ptr<SequenceClassifier> SequenceClassifier::Load(const std::string& 
   }
 }
 
+namespace {
+
+// DistilBERT: byte-level vocabulary with [CLS] [PAD] [SEP] [UNK] (ids 256..259) and BERT's
+// [CLS] ... [SEP] template; HF's DistilBertForSequenceClassification layout.
+void InitRandomDistilBert(const ClassifierInitOptions& o, const std::string& dir) {
+  const std::string tokenizer_path = JoinPath(dir, "tokenizer.json");
+  WriteByteLevelBpeTokenizer(tokenizer_path, {}, {"[CLS]", "[PAD]", "[SEP]", "[UNK]"});
+  json tokenizer = json::parse(ReadFile(tokenizer_path));
+  tokenizer["post_processor"] = {{"type", "BertProcessing"}, {"sep", {"[SEP]", 258}}, {"cls", {"[CLS]", 256}}};
+  WriteFileAtomic(tokenizer_path, tokenizer.dump(2));
+  const int64_t vocab = 260, positions = 128, d = o.hidden;
+  json id2label = json::object();
+  for (size_t i = 0; i < o.labels.size(); ++i) id2label[std::to_string(i)] = o.labels[i];
+  const json config = {{"architectures", {"DistilBertForSequenceClassification"}},
+                       {"model_type", "distilbert"},
+                       {"vocab_size", vocab},
+                       {"dim", d},
+                       {"n_layers", o.layers},
+                       {"n_heads", o.heads},
+                       {"hidden_dim", o.intermediate},
+                       {"activation", "gelu"},
+                       {"max_position_embeddings", positions},
+                       {"sinusoidal_pos_embds", false},
+                       {"pad_token_id", 257},
+                       {"id2label", id2label}};
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  auto add = [&](const std::string& name, std::vector<int64_t> shape, double std, double mean = 0.0) {
+    tensors.emplace_back(name, at::randn(shape, generator) * std + mean);
+  };
+  add("distilbert.embeddings.word_embeddings.weight", {vocab, d}, 0.02);
+  add("distilbert.embeddings.position_embeddings.weight", {positions, d}, 0.02);
+  add("distilbert.embeddings.LayerNorm.weight", {d}, 0.1, 1.0);
+  add("distilbert.embeddings.LayerNorm.bias", {d}, 0.02);
+  for (int64_t i = 0; i < o.layers; ++i) {
+    const std::string p = "distilbert.transformer.layer." + std::to_string(i) + ".";
+    for (const char* name : {"attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin"}) {
+      add(p + name + ".weight", {d, d}, 0.05);
+      add(p + name + ".bias", {d}, 0.02);
+    }
+    add(p + "sa_layer_norm.weight", {d}, 0.1, 1.0);
+    add(p + "sa_layer_norm.bias", {d}, 0.02);
+    add(p + "ffn.lin1.weight", {o.intermediate, d}, 0.05);
+    add(p + "ffn.lin1.bias", {o.intermediate}, 0.02);
+    add(p + "ffn.lin2.weight", {d, o.intermediate}, 0.05);
+    add(p + "ffn.lin2.bias", {d}, 0.02);
+    add(p + "output_layer_norm.weight", {d}, 0.1, 1.0);
+    add(p + "output_layer_norm.bias", {d}, 0.02);
+  }
+  add("pre_classifier.weight", {d, d}, 0.1);
+  add("pre_classifier.bias", {d}, 0.02);
+  add("classifier.weight", {static_cast<int64_t>(o.labels.size()), d}, 0.5);
+  add("classifier.bias", {static_cast<int64_t>(o.labels.size())}, 0.02);
+  WriteTensorFile(JoinPath(dir, "model.safetensors"), tensors, {{"format", "pt"}});
+  WriteFileAtomic(JoinPath(dir, "config.json"), config.dump(2) + "\n");
+}
+
+}  // namespace
+
 void InitRandomClassifier(const ClassifierInitOptions& o, const std::string& dir) {
-  if (o.arch != "roberta")
-    Fail("classifier init: only --arch roberta can be written (its tokenizer is byte-level BPE)");
+  if (o.arch != "roberta" && o.arch != "distilbert")
+    Fail("classifier init: --arch must be roberta or distilbert (byte-level BPE tokenizers)");
   if (o.labels.size() < 2) Fail("classifier init: give at least two labels");
   CreateModelFolder(dir);
+  if (o.arch == "distilbert") {
+    InitRandomDistilBert(o, dir);
+    return;
+  }
   // Byte-level BPE vocabulary: 256 bytes, then <s> <pad> </s> <unk> (ids 256..259); RoBERTa's
   // template wraps every text in <s> ... </s>.
   const std::string tokenizer_path = JoinPath(dir, "tokenizer.json");

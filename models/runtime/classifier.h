@@ -1,11 +1,16 @@
 // Sequence classifiers of the BERT/RoBERTa family (Hugging Face RobertaForSequenceClassification,
-// BertForSequenceClassification), run in libtorch: how an external emotion classifier judges
-// steered text. config.json gives the labels (id2label); tokenizer.json must be one the tokenizer
-// supports (RoBERTa's byte-level BPE; BERT's WordPiece is not supported yet).
+// XLMRobertaForSequenceClassification, BertForSequenceClassification,
+// DistilBertForSequenceClassification), run in libtorch: how an external emotion classifier judges
+// steered text. config.json gives the labels (id2label); tokenizer.json may be RoBERTa's byte-level
+// BPE or BERT's WordPiece (models/tokenizer/).
 //
 //   RoBERTa: h = LN(word[ids] + pos[padding_idx + 1 + index of real token] + type[0])
-//   block:   h = LN(h + O(attn(h)));  h = LN(h + W2(gelu(W1 h)))      (post-LayerNorm)
-//   head:    out_proj(tanh(dense(h[<s>])))          (BERT: classifier(tanh(pooler(h[CLS]))))
+//   BERT:    h = LN(word[ids] + pos[index] + type[0]);  DistilBERT: no token types
+//   block:   h = LN(h + O(attn(h)));  h = LN(h + W2(act(W1 h)))       (post-LayerNorm)
+//   head:    RoBERTa out_proj(tanh(dense(h[<s>]))); BERT classifier(tanh(pooler(h[CLS])));
+//            DistilBERT classifier(relu(pre_classifier(h[CLS])))
+// DistilBERT's config names its sizes dim, n_layers, n_heads, hidden_dim and its activation
+// `activation`; its LayerNorms use eps 1e-12 (fixed in its modeling code).
 #pragma once
 
 #include <memory>
@@ -29,7 +34,7 @@ class SequenceClassifier {
 };
 
 struct ClassifierInitOptions {
-  std::string arch = "roberta";
+  std::string arch = "roberta";  // roberta or distilbert
   int64_t layers = 2;
   int64_t hidden = 32;
   int64_t heads = 4;
@@ -38,7 +43,7 @@ struct ClassifierInitOptions {
   uint64_t seed = 0;
 };
 // Writes a random but valid classifier folder (config.json, model.safetensors, tokenizer.json with
-// a byte-level vocabulary and RoBERTa's <s> </s> template).
+// a byte-level vocabulary and RoBERTa's <s> </s> or BERT's [CLS] [SEP] template).
 void InitRandomClassifier(const ClassifierInitOptions& options, const std::string& dir);
 
 }  // namespace emoscope

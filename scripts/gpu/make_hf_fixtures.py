@@ -13,6 +13,7 @@ has them; it runs on the CPU). One folder per model:
   mistral  MistralForCausalLM, sliding window 4 < 12 tokens
   qwen2    Qwen2ForCausalLM (q/k/v biases, tied embeddings)
   roberta  RobertaForSequenceClassification, three labels, a byte-level BPE tokenizer.json
+  distilbert DistilBertForSequenceClassification, three labels, a BERT uncased WordPiece tokenizer.json
 Causal LMs: config.json and model.safetensors as save_pretrained writes them; expected.safetensors
 holds input_ids I64 [B, T], residual F32 [L+1, B, T, d] (hidden_states with the last entry replaced
 by the last block's raw output, before the final norm, as emoscope's hook points are) and logits
@@ -111,6 +112,44 @@ def roberta(out):
     print(f"roberta: vocab {tokenizer.get_vocab_size()}, probabilities {probabilities.tolist()[0]}")
 
 
+def distilbert(out):
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    texts = ["I am so happy today!", "This makes me furious.", "The meeting is at noon.",
+             "What a wonderful surprise", "She slammed the door in anger and left"]
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=200, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+                                        show_progress=False)
+    tokenizer.train_from_iterator(texts * 4, trainer)
+    tokenizer.post_processor = processors.BertProcessing(sep=("[SEP]", tokenizer.token_to_id("[SEP]")),
+                                                         cls=("[CLS]", tokenizer.token_to_id("[CLS]")))
+    folder = os.path.join(out, "distilbert")
+    os.makedirs(folder, exist_ok=True)
+    tokenizer.save(os.path.join(folder, "tokenizer.json"))
+    labels = ["joy", "anger", "neutral"]
+    config = transformers.DistilBertConfig(vocab_size=tokenizer.get_vocab_size(), dim=32, n_layers=2, n_heads=4,
+                                           hidden_dim=64, max_position_embeddings=64, pad_token_id=0,
+                                           initializer_range=0.1, num_labels=len(labels),
+                                           id2label=dict(enumerate(labels)),
+                                           label2id={label: i for i, label in enumerate(labels)})
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_config(config, attn_implementation="eager").float().eval()
+    perturb_norms(model)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    encodings = tokenizer.encode_batch(texts)
+    ids = torch.tensor([e.ids for e in encodings])
+    mask = torch.tensor([e.attention_mask for e in encodings])
+    with torch.no_grad():
+        probabilities = torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+    model.save_pretrained(folder)
+    json.dump(texts, open(os.path.join(folder, "texts.json"), "w"), indent=1)
+    save_file({"input_ids": ids.contiguous(), "probabilities": probabilities.contiguous()},
+              os.path.join(folder, "expected.safetensors"))
+    print(f"distilbert: vocab {tokenizer.get_vocab_size()}, probabilities {probabilities.tolist()[0]}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "hf"))
@@ -134,6 +173,7 @@ def main():
     causal_lm("qwen2", Qwen2Config(**COMMON, num_hidden_layers=3, rope_theta=1000000.0, tie_word_embeddings=True,
                                    use_sliding_window=False), out)
     roberta(out)
+    distilbert(out)
     with open(os.path.join(out, "README.md"), "w") as readme:
         readme.write("Written by scripts/gpu/make_hf_fixtures.py with torch {} and transformers {}; compared by\n"
                      "tests/models/hf_fixtures_test.cc. Do not edit: run the script again.\n".format(

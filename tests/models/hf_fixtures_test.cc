@@ -55,8 +55,8 @@ TEST_CASE("mistral with a sliding window shorter than the input matches transfor
 
 TEST_CASE("qwen2 matches transformers", "[fixtures][hf]") { CheckCausalLm("qwen2"); }
 
-TEST_CASE("a roberta sequence classifier gives transformers' probabilities", "[fixtures][hf]") {
-  const auto dir = HfFixture("roberta");
+void CheckClassifier(const std::string& name) {
+  const auto dir = HfFixture(name);
   if (!dir) return;
   const auto expected = emoscope::ReadTensorFile(*dir + "/expected.safetensors");
   const auto texts =
@@ -74,6 +74,15 @@ TEST_CASE("a roberta sequence classifier gives transformers' probabilities", "[f
                                want[static_cast<int64_t>(row)][static_cast<int64_t>(label)].item<double>()));
     }
   }
-  std::printf("hf roberta    probabilities maxdiff %.3g\n", diff);
+  std::printf("hf %-10s probabilities maxdiff %.3g\n", name.c_str(), diff);
   CHECK(diff < emoscope::testing::kForwardTolerance);
+}
+
+TEST_CASE("a roberta sequence classifier gives transformers' probabilities", "[fixtures][hf]") {
+  CheckClassifier("roberta");
+}
+
+TEST_CASE("a distilbert sequence classifier with a WordPiece tokenizer gives transformers' probabilities",
+          "[fixtures][hf]") {
+  CheckClassifier("distilbert");
 }
