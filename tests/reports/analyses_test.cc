@@ -143,6 +143,7 @@ const std::vector<std::string> kSectionKeys = {"localization",
                                                "method_comparison_pairs",
                                                "steering",
                                                "steering_by_coefficient",
+                                               "steering_dose_response",
                                                "steering_overall"};
 
 TEST_CASE("analyze prints every section of a finished campaign's report", "[analyze]") {
@@ -157,9 +158,11 @@ TEST_CASE("analyze prints every section of a finished campaign's report", "[anal
         "== Steering by model, layer and coefficient ==", "== Steering overall =="}) {
     CHECK(result.output.find(title) != std::string::npos);
   }
-  // The ASCII plot of each curve, and sections with rows rather than "(no rows)".
-  CHECK(result.output.find("m-gpt2 / generation") != std::string::npos);
-  CHECK(result.output.find("m-llama / comprehension") != std::string::npos);
+  // The ASCII plot of each curve, named as the campaign names its models (not by their folders),
+  // and sections with rows rather than "(no rows)".
+  CHECK(result.output.find("gpt2 / generation") != std::string::npos);
+  CHECK(result.output.find("llama / comprehension") != std::string::npos);
+  CHECK(result.output.find("m-gpt2 / generation") == std::string::npos);
   CHECK(result.output.find("(no rows)") == std::string::npos);
 }
 
