@@ -11,8 +11,8 @@ namespace emoscope {
 // Commands of the `emoscope` program itself (no libtorch).
 std::vector<Command> CoreCommands();
 
-Command ModelInspectCommand();  // model_inspect_command.cc
-Command ModelConvertCommand();  // model_convert_command.cc
+Command ModelInspectCommand();   // model_inspect_command.cc
+Command ModelConvertCommand();   // model_convert_command.cc
 Command VectorsExportCommand();  // vectors_command.cc
 
 // Names and summaries of the commands emoscope-torch runs; `run` is unset.

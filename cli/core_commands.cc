@@ -1,13 +1,13 @@
 #include <cstdio>
 #include <utility>
 
+#include "cli/analysis_commands.h"
 #include "cli/cluster_commands.h"
 #include "cli/commands.h"
 #include "cli/dashboard_commands.h"
-#include "cli/tokenize_command.h"
-#include "cli/stimuli_commands.h"
 #include "cli/orchestrator_commands.h"
-#include "cli/analysis_commands.h"
+#include "cli/stimuli_commands.h"
+#include "cli/tokenize_command.h"
 #include "emoscope_version.h"
 
 namespace emoscope {
@@ -35,7 +35,8 @@ std::vector<Command> TorchCommandNames() {
       {"forward", "run a model on input_ids, write every layer's residual stream and logits", nullptr},
       {"generate", "generate text from a prompt, optionally steered", nullptr},
       {"model init", "write a random but valid Hugging Face model folder", nullptr},
-      {"verify", "re-run a sample of a campaign's finished tasks and compare with the stored results", nullptr},
+      {"verify", "re-run a sample of a campaign's finished tasks and compare with the stored results",
+       nullptr},
       {"model train", "train a small language model on the synthetic emotional corpus", nullptr},
   };
 }

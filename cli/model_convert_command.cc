@@ -31,7 +31,8 @@ int RunModelConvert(const std::vector<std::string>& argv) {
 }  // namespace
 
 Command ModelConvertCommand() {
-  return {"model convert", "copy a model folder with its float weights stored as float32, float16 or bfloat16",
+  return {"model convert",
+          "copy a model folder with its float weights stored as float32, float16 or bfloat16",
           RunModelConvert};
 }
 

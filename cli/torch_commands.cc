@@ -172,7 +172,10 @@ int RunGenerate(const std::vector<std::string>& argv) {
 int RunModelInit(const std::vector<std::string>& argv) {
   ArgParser parser("emoscope model init", "--arch ARCH --out DIR [--layers N --hidden D ...]");
   ModelInitOptions defaults;
-  parser.Option("arch", "gpt2, llama, mistral, qwen2, gemma, gemma2, gemma3, roberta-classifier or distilbert-classifier")
+  parser
+      .Option(
+          "arch",
+          "gpt2, llama, mistral, qwen2, gemma, gemma2, gemma3, roberta-classifier or distilbert-classifier")
       .Required();
   parser.Option("labels", "roberta-classifier, distilbert-classifier: comma-separated labels",
                 "anger,disgust,fear,joy,sadness,surprise,neutral");
@@ -257,8 +260,10 @@ int RunModelTrain(const std::vector<std::string>& argv) {
   parser.Option("documents", "corpus documents (training and validation)", text(d.documents));
   parser.Option("set", "emotion set of the corpus: emotions20, basic6 or a set file", d.emotion_set);
   parser.Option("neutral-fraction", "share of neutral documents", text(d.neutral_fraction));
-  parser.Option("dream-fraction", "share of emotional documents with a dream of another emotion", text(d.dream_fraction));
-  parser.Option("dream-after", "of those, the share whose dream comes after their own situation", text(d.dream_after));
+  parser.Option("dream-fraction", "share of emotional documents with a dream of another emotion",
+                text(d.dream_fraction));
+  parser.Option("dream-after", "of those, the share whose dream comes after their own situation",
+                text(d.dream_after));
   parser.Option("validation-fraction", "share of documents held out", text(d.validation_fraction));
   parser.Option("vocab", "tokenizer size: 256 bytes + merges + end-of-text", text(d.vocab));
   parser.Option("tokenizer-documents", "training documents the BPE merges are learned on",

@@ -650,7 +650,8 @@ class Coordinator::Impl {
       refill_ = std::make_unique<Statement>(
           db_,
           // The model's path as the task's campaign resolved it (migration 7), else its latest.
-          "SELECT t.id, t.kind, t.params, coalesce(cm.path, m.path, ''), coalesce(m.checksum, ''), t.attempts "
+          "SELECT t.id, t.kind, t.params, coalesce(cm.path, m.path, ''), coalesce(m.checksum, ''), "
+          "t.attempts "
           "FROM tasks t JOIN campaigns c ON c.id = t.campaign_id LEFT JOIN models m ON m.id = t.model_id "
           "LEFT JOIN campaign_models cm ON cm.campaign_id = t.campaign_id AND cm.model_id = t.model_id "
           "WHERE t.state = 'queued' AND t.not_before <= ?1 AND c.state = 'active' "

@@ -52,7 +52,8 @@ std::map<std::string, std::string> ModelNames(ReadOnlyStore& store, int64_t camp
   std::map<std::string, std::string> names;
   if (HasSchemaObject(store, "campaign_models")) {
     const QueryResult rows = store.Query(
-        "SELECT m.path, cm.name FROM campaign_models cm JOIN models m ON m.id = cm.model_id WHERE cm.campaign_id = ?1",
+        "SELECT m.path, cm.name FROM campaign_models cm JOIN models m ON m.id = cm.model_id WHERE "
+        "cm.campaign_id = ?1",
         {campaign_id}, kViewLimits);
     for (const auto& row : rows.rows) names[row.at(0).get<std::string>()] = row.at(1).get<std::string>();
     if (!names.empty()) return names;
@@ -313,7 +314,7 @@ nlohmann::json ResultsView(ReadOnlyStore& store, const std::string& campaign, in
            window_low, window_high, in_calibrated_window
     FROM steering_dose_response WHERE campaign = ?1
     ORDER BY model_id, estimator, layer, layer_last, mode, alpha)sql",
-                                 {campaign});
+                                   {campaign});
   nlohmann::json samples = nlohmann::json::array();
   for (const char* regime : {"surgical", "repetitive_collapse", "explosive", "ineffective", "empty"}) {
     nlohmann::json rows =

@@ -1,11 +1,11 @@
 #include "reports/report_render.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "reports/export.h"
@@ -28,7 +28,8 @@ const std::vector<std::pair<std::string, std::string>>& Sections() {
       {"method_comparison_pairs", "Method comparison pairs"},
       {"steering", "Steering by model, layer and coefficient"},
       {"steering_by_coefficient", "Steering by coefficient"},
-      {"steering_dose_response", "Steering dose-response (in_calibrated_window: alpha within the calibrated window)"},
+      {"steering_dose_response",
+       "Steering dose-response (in_calibrated_window: alpha within the calibrated window)"},
       {"steering_overall", "Steering overall"},
   };
   return sections;
@@ -54,7 +55,8 @@ std::vector<std::string> Columns(const Json& rows) {
   std::vector<std::string> columns;
   for (const Json& row : rows) {
     for (const auto& item : row.items()) {
-      if (std::find(columns.begin(), columns.end(), item.key()) == columns.end()) columns.push_back(item.key());
+      if (std::find(columns.begin(), columns.end(), item.key()) == columns.end())
+        columns.push_back(item.key());
     }
   }
   return columns;
@@ -90,7 +92,8 @@ std::string Bar(const Json& value, double low, double high, int width) {
   if (!value.is_number()) return std::string(static_cast<size_t>(width), ' ');
   const double share = std::clamp((value.get<double>() - low) / (high - low), 0.0, 1.0);
   const auto filled = static_cast<int>(std::lround(share * width));
-  return std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(width - filled), '.');
+  return std::string(static_cast<size_t>(filled), '#') +
+         std::string(static_cast<size_t>(width - filled), '.');
 }
 
 // One plot per (model, method): probe_accuracy on [0, 1] and mean_cosine on [-1, 1] per layer.
@@ -112,9 +115,11 @@ std::string CurvePlots(const Json& rows) {
   return out;
 }
 
-void Flatten(const Json& value, const std::string& prefix, std::vector<std::pair<std::string, std::string>>* out) {
+void Flatten(const Json& value, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>* out) {
   if (value.is_object()) {
-    for (const auto& item : value.items()) Flatten(item.value(), prefix.empty() ? item.key() : prefix + "." + item.key(), out);
+    for (const auto& item : value.items())
+      Flatten(item.value(), prefix.empty() ? item.key() : prefix + "." + item.key(), out);
   } else if (value.is_array() && !value.empty() && (value.front().is_object() || value.front().is_array())) {
     for (size_t i = 0; i < value.size(); ++i) Flatten(value[i], fmt::format("{}[{}]", prefix, i), out);
   } else if (value.is_array()) {
@@ -156,8 +161,9 @@ std::string MarkdownEscape(std::string text) {
 
 std::string RenderMarkdown(const Json& report) {
   const Json& manifest = report.at("manifest");
-  std::string out = fmt::format("# emoscope analyze: campaign {}\n\n## Manifest\n\n```json\n{}\n```\n",
-                                MarkdownEscape(manifest.at("campaign").at("name").get<std::string>()), manifest.dump(2));
+  std::string out =
+      fmt::format("# emoscope analyze: campaign {}\n\n## Manifest\n\n```json\n{}\n```\n",
+                  MarkdownEscape(manifest.at("campaign").at("name").get<std::string>()), manifest.dump(2));
   for (const auto& [key, title] : Sections()) {
     out += fmt::format("\n## {}\n\n", title);
     const Json& rows = report.at("sections").at(key);
@@ -187,7 +193,8 @@ std::string RenderMarkdown(const Json& report) {
 
 std::string RenderCsv(const Json& report) {
   std::string out = "section,row,field,value\r\n";
-  auto line = [&](const std::string& section, const std::string& row, const std::string& field, const std::string& value) {
+  auto line = [&](const std::string& section, const std::string& row, const std::string& field,
+                  const std::string& value) {
     out += CsvField(section) + "," + CsvField(row) + "," + CsvField(field) + "," + CsvField(value) + "\r\n";
   };
   std::vector<std::pair<std::string, std::string>> flat;
@@ -196,10 +203,12 @@ std::string RenderCsv(const Json& report) {
   for (const auto& [key, title] : Sections()) {
     const Json& rows = report.at("sections").at(key);
     for (size_t i = 0; i < rows.size(); ++i) {
-      for (const auto& item : rows[i].items()) line(key, std::to_string(i), item.key(), ExactCell(item.value()));
+      for (const auto& item : rows[i].items())
+        line(key, std::to_string(i), item.key(), ExactCell(item.value()));
     }
   }
-  for (size_t i = 0; i < report.at("notes").size(); ++i) line("notes", std::to_string(i), "note", report.at("notes")[i].get<std::string>());
+  for (size_t i = 0; i < report.at("notes").size(); ++i)
+    line("notes", std::to_string(i), "note", report.at("notes")[i].get<std::string>());
   return out;
 }
 

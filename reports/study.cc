@@ -548,7 +548,8 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
       ViewRows(db,
                "SELECT model_path AS model, family, layer, relative_depth, alpha, mode, estimator, "
                "generations, surgical_share, "
-               "repetitive_collapse_share, explosive_share, ineffective_share, empty_share, hit_rate, baseline_hit_rate, "
+               "repetitive_collapse_share, explosive_share, ineffective_share, empty_share, hit_rate, "
+               "baseline_hit_rate, "
                "hit_rate_gain, scenarios, successful_scenarios, success_rate FROM steering_summary "
                "WHERE campaign = ?1 ORDER BY model_id, layer, mode, estimator, alpha",
                campaign.name);
@@ -586,13 +587,14 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
                campaign.name);
   // The dose-response per (model, estimator, layer range, mode): every alpha of the sweep, the
   // unsteered baseline (alpha 0) included, and whether alpha lies in the calibrated window.
-  Json dose = ViewRows(db,
-                       "SELECT model_path AS model, estimator, layer, layer_last, mode, alpha, generations, "
-                       "hit_rate, surgical_share, repetitive_collapse_share, explosive_share, ineffective_share, "
-                       "empty_share, median_ppl_ratio, window_low, window_high, in_calibrated_window "
-                       "FROM steering_dose_response WHERE campaign = ?1 "
-                       "ORDER BY model_id, estimator, layer, layer_last, mode, alpha",
-                       campaign.name);
+  Json dose =
+      ViewRows(db,
+               "SELECT model_path AS model, estimator, layer, layer_last, mode, alpha, generations, "
+               "hit_rate, surgical_share, repetitive_collapse_share, explosive_share, ineffective_share, "
+               "empty_share, median_ppl_ratio, window_low, window_high, in_calibrated_window "
+               "FROM steering_dose_response WHERE campaign = ?1 "
+               "ORDER BY model_id, estimator, layer, layer_last, mode, alpha",
+               campaign.name);
   for (Json& row : dose) {
     for (const ModelInfo& model : models) {
       if (row["model"] == model.path) row["model"] = model.name;

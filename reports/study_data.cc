@@ -102,7 +102,7 @@ std::vector<ModelInfo> LoadModels(Database& db, const CampaignInfo& campaign) {
     while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
     const size_t slash = trimmed.rfind('/');
     // The campaign's name for the model (migration 7); for older campaigns the folder name.
-    model.name = !statement.ColumnIsNull(6) ? statement.ColumnText(6)
+    model.name = !statement.ColumnIsNull(6)   ? statement.ColumnText(6)
                  : slash == std::string::npos ? trimmed
                                               : trimmed.substr(slash + 1);
     model.architecture = statement.ColumnText(2);

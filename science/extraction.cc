@@ -22,8 +22,10 @@ struct ReadoutJob {
 // Runs the jobs in length-sorted batches of at most tokens_per_batch padded tokens (right padding)
 // and stores each job's mean activations in out[job.item].
 void RunReadouts(CausalLm& model, std::vector<ReadoutJob> jobs, int64_t tokens_per_batch,
-                 std::vector<SampleReadout>* out, const std::function<void(int64_t)>& progress, int64_t* done) {
-  std::stable_sort(jobs.begin(), jobs.end(), [](const ReadoutJob& a, const ReadoutJob& b) { return a.ids.size() < b.ids.size(); });
+                 std::vector<SampleReadout>* out, const std::function<void(int64_t)>& progress,
+                 int64_t* done) {
+  std::stable_sort(jobs.begin(), jobs.end(),
+                   [](const ReadoutJob& a, const ReadoutJob& b) { return a.ids.size() < b.ids.size(); });
   const int64_t points = model.num_layers() + 1;
   const int64_t hidden = model.hidden_size();
   size_t start = 0;
@@ -88,7 +90,8 @@ ExtractionMethod ParseExtractionMethod(const std::string& name, const std::strin
 std::pair<int64_t, int64_t> SkipLeading(int64_t begin, int64_t end, double fraction) {
   const int64_t count = end - begin;
   if (count <= 0) return {begin, end};
-  const auto skip = std::min<int64_t>(static_cast<int64_t>(std::floor(fraction * static_cast<double>(count))), count - 1);
+  const auto skip =
+      std::min<int64_t>(static_cast<int64_t>(std::floor(fraction * static_cast<double>(count))), count - 1);
   return {begin + skip, end};
 }
 
@@ -105,14 +108,17 @@ EncodedText EncodeForReadout(const Tokenizer& tokenizer, const std::string& text
     std::vector<int64_t> with_context;
     for (int32_t token : tokenizer.Encode(context + " " + text, /*add_special_tokens=*/false))
       with_context.push_back(token);
-    const bool closes = !own.empty() && with_context.size() > own.size() &&
-                        std::equal(own.begin(), own.end(), with_context.end() - static_cast<std::ptrdiff_t>(own.size()));
+    const bool closes =
+        !own.empty() && with_context.size() > own.size() &&
+        std::equal(own.begin(), own.end(), with_context.end() - static_cast<std::ptrdiff_t>(own.size()));
     const auto found = closes ? std::find_end(encoded.ids.begin(), encoded.ids.end(), own.begin(), own.end())
                               : encoded.ids.end();
     if (found == encoded.ids.end()) {
-      Fail("extraction: stimulus '{}': the tokenizer merges its context and text across the space between them, so "
-           "the text's own tokens cannot be read alone",
-           id);
+      Fail(
+          "extraction: stimulus '{}': the tokenizer merges its context and text across the space between "
+          "them, so "
+          "the text's own tokens cannot be read alone",
+          id);
     }
     encoded.begin = found - encoded.ids.begin();
     encoded.end = encoded.begin + static_cast<int64_t>(own.size());
@@ -134,7 +140,8 @@ EncodedText EncodeForReadout(const Tokenizer& tokenizer, const std::string& text
 }
 
 std::vector<SampleReadout> ExtractReadouts(CausalLm& model, const Tokenizer& tokenizer,
-                                           const std::vector<ExtractionItem>& items, const ExtractionOptions& options,
+                                           const std::vector<ExtractionItem>& items,
+                                           const ExtractionOptions& options,
                                            const std::function<void(int64_t done)>& progress) {
   if (!(options.skip_leading_fraction >= 0 && options.skip_leading_fraction < 1)) {
     Fail("extraction: skip_leading_fraction must be in [0, 1), got {}", options.skip_leading_fraction);
@@ -161,7 +168,8 @@ std::vector<SampleReadout> ExtractReadouts(CausalLm& model, const Tokenizer& tok
 
   // Generation: continue every prompt with its own seed, in batches, then read the continuations.
   const int64_t per_sequence = options.sampling.max_new_tokens + 64;
-  const int64_t batch_size = std::max<int64_t>(1, options.tokens_per_batch / std::max<int64_t>(1, per_sequence));
+  const int64_t batch_size =
+      std::max<int64_t>(1, options.tokens_per_batch / std::max<int64_t>(1, per_sequence));
   std::vector<std::vector<int64_t>> prompts(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     for (int32_t id : tokenizer.Encode(items[i].text)) prompts[i].push_back(id);
@@ -185,8 +193,9 @@ std::vector<SampleReadout> ExtractReadouts(CausalLm& model, const Tokenizer& tok
       job.item = i;
       job.ids = prompts[i];
       job.ids.insert(job.ids.end(), continuation.begin(), continuation.end());
-      std::tie(job.begin, job.end) = SkipLeading(static_cast<int64_t>(prompts[i].size()),
-                                                 static_cast<int64_t>(job.ids.size()), options.skip_leading_fraction);
+      std::tie(job.begin, job.end) =
+          SkipLeading(static_cast<int64_t>(prompts[i].size()), static_cast<int64_t>(job.ids.size()),
+                      options.skip_leading_fraction);
       jobs.push_back(std::move(job));
     }
   }

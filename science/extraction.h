@@ -26,7 +26,7 @@ const char* ExtractionMethodName(ExtractionMethod method);
 ExtractionMethod ParseExtractionMethod(const std::string& name, const std::string& where);
 
 struct ExtractionItem {
-  std::string id;       // stimulus id (and for generation the sample index, e.g. "joy-g-003#2")
+  std::string id;  // stimulus id (and for generation the sample index, e.g. "joy-g-003#2")
   std::string emotion;
   std::string text;     // the passage (comprehension) or the prompt (generation)
   uint64_t seed = 0;    // generation: this sample's sampling seed
@@ -44,15 +44,16 @@ struct SampleReadout {
   std::string id;
   std::string emotion;
   uint64_t seed = 0;
-  std::string generated_text;          // generation only
-  int64_t readout_tokens = 0;          // 0: nothing to read (generation stopped at once); no activations
-  std::vector<float> activations;      // (L+1, hidden) row-major, float32
-  std::vector<float> norms;            // (L+1): mean per-token L2 norm of h_l over the readout tokens
+  std::string generated_text;      // generation only
+  int64_t readout_tokens = 0;      // 0: nothing to read (generation stopped at once); no activations
+  std::vector<float> activations;  // (L+1, hidden) row-major, float32
+  std::vector<float> norms;        // (L+1): mean per-token L2 norm of h_l over the readout tokens
 };
 
 // Reads every item, in the items' order. `progress(done)` is called after each batch.
 std::vector<SampleReadout> ExtractReadouts(CausalLm& model, const Tokenizer& tokenizer,
-                                           const std::vector<ExtractionItem>& items, const ExtractionOptions& options,
+                                           const std::vector<ExtractionItem>& items,
+                                           const ExtractionOptions& options,
                                            const std::function<void(int64_t done)>& progress = {});
 
 // Token ids fed for a comprehension text and the [begin, end) range of the text's own tokens.
@@ -64,8 +65,8 @@ struct EncodedText {
   int64_t begin = 0;
   int64_t end = 0;
 };
-EncodedText EncodeForReadout(const Tokenizer& tokenizer, const std::string& text, const std::string& context = "",
-                             const std::string& id = "");
+EncodedText EncodeForReadout(const Tokenizer& tokenizer, const std::string& text,
+                             const std::string& context = "", const std::string& id = "");
 
 // The readout positions left after skipping the leading fraction of [begin, end).
 std::pair<int64_t, int64_t> SkipLeading(int64_t begin, int64_t end, double fraction);

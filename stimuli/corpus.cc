@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "common/error.h"
-#include "stimuli/corpus_templates.h"
 #include "common/random.h"
+#include "stimuli/corpus_templates.h"
 
 namespace emoscope {
 namespace {
@@ -19,8 +19,9 @@ constexpr uint64_t kDreamStreamSalt = 0x647265616D730001ULL;
 
 // How a dream opens and how the character wakes from it ({he} etc. are slots).
 const std::vector<const char*>& DreamFrames() {
-  static const std::vector<const char*> kFrames = {"{he} dreamt that {situation}", "that night {he} dreamt that {situation}",
-                                                   "in {his} dream, {situation}", "{he} had a dream in which {situation}"};
+  static const std::vector<const char*> kFrames = {
+      "{he} dreamt that {situation}", "that night {he} dreamt that {situation}",
+      "in {his} dream, {situation}", "{he} had a dream in which {situation}"};
   return kFrames;
 }
 // The sentence every context-form document ends with, whatever its emotion: one sentence, so
@@ -31,16 +32,16 @@ constexpr const char* kSharedAfterwards =
 
 // How a dream told after the document's own situation opens.
 const std::vector<const char*>& LaterDreamFrames() {
-  static const std::vector<const char*> kFrames = {"that night {he} dreamt that {situation}", "later {he} dreamt that {situation}",
-                                                   "{he} fell asleep and dreamt that {situation}",
-                                                   "that night, in {his} dream, {situation}"};
+  static const std::vector<const char*> kFrames = {
+      "that night {he} dreamt that {situation}", "later {he} dreamt that {situation}",
+      "{he} fell asleep and dreamt that {situation}", "that night, in {his} dream, {situation}"};
   return kFrames;
 }
 
 const std::vector<const char*>& Wakings() {
-  static const std::vector<const char*> kWakings = {"then {he} woke up.", "{he} woke with a start.",
-                                                    "it had only been a dream.", "then the alarm rang and {he} woke up.",
-                                                    "{he} opened {his} eyes; it was morning."};
+  static const std::vector<const char*> kWakings = {
+      "then {he} woke up.", "{he} woke with a start.", "it had only been a dream.",
+      "then the alarm rang and {he} woke up.", "{he} opened {his} eyes; it was morning."};
   return kWakings;
 }
 
@@ -77,8 +78,8 @@ void CapitalizeFirstLetter(std::string& sentence) {
 // named third person), one friend, one relative, item, place and time, so the story hangs together.
 class DocumentWriter {
  public:
-  DocumentWriter(const EmotionTemplates& templates, uint64_t seed, CorpusForm form, const EmotionTemplates* dream,
-                 bool dream_after)
+  DocumentWriter(const EmotionTemplates& templates, uint64_t seed, CorpusForm form,
+                 const EmotionTemplates* dream, bool dream_after)
       : templates_(templates),
         shared_(CorpusSharedTemplates()),
         rng_(seed),
@@ -212,7 +213,6 @@ class DocumentWriter {
   const std::string& context() const { return context_; }
 
  private:
-
   // The first mention of the main character is the name ("Maria", "Maria's"), later ones the
   // pronoun; in the first person every mention is the pronoun.
   std::string Character(std::string_view slot) {
@@ -287,12 +287,14 @@ std::vector<std::string> CorpusEmotions() {
   return emotions;
 }
 
-CorpusDocument WriteCorpusDocument(const std::string& emotion, uint64_t seed, CorpusForm form, const char* dream,
-                                   bool dream_after) {
+CorpusDocument WriteCorpusDocument(const std::string& emotion, uint64_t seed, CorpusForm form,
+                                   const char* dream, bool dream_after) {
   const bool dreams = dream != nullptr && *dream != '\0';
-  if (dreams && std::string_view(dream) == kNeutral) Fail("corpus: a dream must be of an emotion, not neutral");
+  if (dreams && std::string_view(dream) == kNeutral)
+    Fail("corpus: a dream must be of an emotion, not neutral");
   if (dreams && emotion == kNeutral) Fail("corpus: a neutral document has no dream");
-  DocumentWriter writer(TemplatesFor(emotion), seed, form, dreams ? &TemplatesFor(dream) : nullptr, dream_after);
+  DocumentWriter writer(TemplatesFor(emotion), seed, form, dreams ? &TemplatesFor(dream) : nullptr,
+                        dream_after);
   CorpusDocument document;
   document.emotion = emotion;
   document.text = writer.Write();
@@ -351,11 +353,14 @@ std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options) {
     bool after = false;
     if (dreams) {
       const size_t count = (emotional - emotion + emotions.size() - 1) / emotions.size();
-      const auto dreaming = static_cast<size_t>(std::llround(options.dream_fraction * static_cast<double>(count)));
+      const auto dreaming =
+          static_cast<size_t>(std::llround(options.dream_fraction * static_cast<double>(count)));
       if (index / emotions.size() < dreaming) {
-        const size_t other = (emotion + 1 + static_cast<size_t>(dream_rng.Below(emotions.size() - 1))) % emotions.size();
+        const size_t other =
+            (emotion + 1 + static_cast<size_t>(dream_rng.Below(emotions.size() - 1))) % emotions.size();
         dream = emotions[other];
-        const auto later = static_cast<size_t>(std::llround(options.dream_after_share * static_cast<double>(dreaming)));
+        const auto later =
+            static_cast<size_t>(std::llround(options.dream_after_share * static_cast<double>(dreaming)));
         after = index / emotions.size() < later;
       }
     }

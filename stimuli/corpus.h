@@ -51,11 +51,11 @@ struct CorpusOptions {
 };
 
 struct CorpusDocument {
-  std::string emotion;  // an emotion of the set, or "neutral"
-  std::string text;     // one to seven sentences, single spaces, no newline
-  std::string dream;    // the emotion of its dream, or "" (CorpusOptions::dream_fraction)
+  std::string emotion;       // an emotion of the set, or "neutral"
+  std::string text;          // one to seven sentences, single spaces, no newline
+  std::string dream;         // the emotion of its dream, or "" (CorpusOptions::dream_fraction)
   bool dream_after = false;  // the dream comes after the document's own situation
-  std::string context;  // kContext only: what comes before `text` (fed to a model, not read)
+  std::string context;       // kContext only: what comes before `text` (fed to a model, not read)
 };
 
 // The emotions the templates cover (the twenty of emotions20), in the order of emotions20.
@@ -75,8 +75,9 @@ std::vector<CorpusDocument> GenerateCorpus(const CorpusOptions& options);
 
 // One document of `emotion` ("neutral" allowed) from its own stream `seed`. `dream` names the
 // emotion of an opening dream (nullptr or "" for none; never "neutral").
-CorpusDocument WriteCorpusDocument(const std::string& emotion, uint64_t seed, CorpusForm form = CorpusForm::kStory,
-                                   const char* dream = nullptr, bool dream_after = false);
+CorpusDocument WriteCorpusDocument(const std::string& emotion, uint64_t seed,
+                                   CorpusForm form = CorpusForm::kStory, const char* dream = nullptr,
+                                   bool dream_after = false);
 
 // The same document as one string (a context-form document's context, a space, its text).
 std::string GenerateDocument(const std::string& emotion, uint64_t seed, CorpusForm form = CorpusForm::kStory,

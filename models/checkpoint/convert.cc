@@ -3,9 +3,8 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -74,10 +73,14 @@ DType ParseStorageDType(const std::string& text, const std::string& what) {
 
 const char* TorchDTypeName(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return "float32";
-    case DType::kF16: return "float16";
-    case DType::kBF16: return "bfloat16";
-    default: Fail("{} is not a float storage dtype", DTypeName(dtype));
+    case DType::kF32:
+      return "float32";
+    case DType::kF16:
+      return "float16";
+    case DType::kBF16:
+      return "bfloat16";
+    default:
+      Fail("{} is not a float storage dtype", DTypeName(dtype));
   }
 }
 

@@ -43,10 +43,11 @@ EncoderConfig ReadConfig(const std::string& dir) {
   EncoderConfig c;
   const std::string type = root.value("model_type", "");
   if (type != "roberta" && type != "bert" && type != "xlm-roberta" && type != "distilbert") {
-    Fail("{}: field 'model_type': '{}' is not a supported classifier (roberta, xlm-roberta, bert, distilbert)",
-         path, type);
+    Fail(
+        "{}: field 'model_type': '{}' is not a supported classifier (roberta, xlm-roberta, bert, distilbert)",
+        path, type);
   }
-  c.family = type == "bert" ? EncoderFamily::kBert
+  c.family = type == "bert"         ? EncoderFamily::kBert
              : type == "distilbert" ? EncoderFamily::kDistilBert
                                     : EncoderFamily::kRoberta;
   c.roberta = c.family == EncoderFamily::kRoberta;
@@ -228,8 +229,9 @@ class EncoderClassifier final : public SequenceClassifier {
     const at::Tensor first = h.select(1, 0);  // <s> / [CLS]
     // RoBERTa and BERT: tanh(dense) then the output layer; DistilBERT: ReLU(pre_classifier).
     const at::Tensor pooled = Linear(first, head_dense_, head_dense_b_);
-    const at::Tensor logits = Linear(config_.family == EncoderFamily::kDistilBert ? at::relu(pooled) : at::tanh(pooled),
-                                     head_out_, head_out_b_);
+    const at::Tensor logits =
+        Linear(config_.family == EncoderFamily::kDistilBert ? at::relu(pooled) : at::tanh(pooled), head_out_,
+               head_out_b_);
     const at::Tensor probs = at::softmax(logits.to(at::kDouble), -1).to(at::kCPU).contiguous();
     const double* data = probs.data_ptr<double>();
     const auto labels = static_cast<int64_t>(labels_.size());
@@ -269,7 +271,8 @@ void InitRandomDistilBert(const ClassifierInitOptions& o, const std::string& dir
   const std::string tokenizer_path = JoinPath(dir, "tokenizer.json");
   WriteByteLevelBpeTokenizer(tokenizer_path, {}, {"[CLS]", "[PAD]", "[SEP]", "[UNK]"});
   json tokenizer = json::parse(ReadFile(tokenizer_path));
-  tokenizer["post_processor"] = {{"type", "BertProcessing"}, {"sep", {"[SEP]", 258}}, {"cls", {"[CLS]", 256}}};
+  tokenizer["post_processor"] = {
+      {"type", "BertProcessing"}, {"sep", {"[SEP]", 258}}, {"cls", {"[CLS]", 256}}};
   WriteFileAtomic(tokenizer_path, tokenizer.dump(2));
   const int64_t vocab = 260, positions = 128, d = o.hidden;
   json id2label = json::object();

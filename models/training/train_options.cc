@@ -15,9 +15,11 @@ void ValidateTrainOptions(const TrainOptions& o) {
         o.arch));
   }
   if (o.arch != "gpt2" && o.arch != "llama" && o.arch != "mistral" && o.arch != "qwen2") {
-    throw UsageError(fmt::format("model train: --arch '{}' is not one of gpt2, llama, mistral, qwen2", o.arch));
+    throw UsageError(
+        fmt::format("model train: --arch '{}' is not one of gpt2, llama, mistral, qwen2", o.arch));
   }
-  if (o.corpus != "builtin") throw UsageError(fmt::format("model train: --corpus '{}': only 'builtin' is supported", o.corpus));
+  if (o.corpus != "builtin")
+    throw UsageError(fmt::format("model train: --corpus '{}': only 'builtin' is supported", o.corpus));
   auto positive = [](int64_t value, const char* name) {
     if (value <= 0) throw UsageError(fmt::format("model train: --{} must be positive (got {})", name, value));
   };
@@ -31,7 +33,8 @@ void ValidateTrainOptions(const TrainOptions& o) {
   positive(o.eval_windows, "eval-windows");
   positive(o.tokenizer_documents, "tokenizer-documents");
   if (o.hidden % o.heads != 0) {
-    throw UsageError(fmt::format("model train: --hidden {} is not a multiple of --heads {}", o.hidden, o.heads));
+    throw UsageError(
+        fmt::format("model train: --hidden {} is not a multiple of --heads {}", o.hidden, o.heads));
   }
   if (o.kv_heads < 0 || (o.kv_heads > 0 && o.heads % o.kv_heads != 0)) {
     throw UsageError(fmt::format("model train: --kv-heads {} must divide --heads {}", o.kv_heads, o.heads));
@@ -47,7 +50,8 @@ void ValidateTrainOptions(const TrainOptions& o) {
   if (!(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1)) {
     throw UsageError("model train: --beta1 and --beta2 must be in [0, 1)");
   }
-  if (!(o.min_lr_ratio >= 0 && o.min_lr_ratio <= 1)) throw UsageError("model train: --min-lr-ratio must be in [0, 1]");
+  if (!(o.min_lr_ratio >= 0 && o.min_lr_ratio <= 1))
+    throw UsageError("model train: --min-lr-ratio must be in [0, 1]");
   if (!(o.validation_fraction > 0 && o.validation_fraction < 1)) {
     throw UsageError("model train: --validation-fraction must be in (0, 1)");
   }
@@ -57,7 +61,8 @@ void ValidateTrainOptions(const TrainOptions& o) {
   if (!(o.dream_fraction >= 0 && o.dream_fraction <= 1)) {
     throw UsageError("model train: --dream-fraction must be in [0, 1]");
   }
-  if (!(o.dream_after >= 0 && o.dream_after <= 1)) throw UsageError("model train: --dream-after must be in [0, 1]");
+  if (!(o.dream_after >= 0 && o.dream_after <= 1))
+    throw UsageError("model train: --dream-after must be in [0, 1]");
 }
 
 nlohmann::ordered_json TrainIdentity(const TrainOptions& o) {
@@ -89,14 +94,17 @@ nlohmann::ordered_json TrainIdentity(const TrainOptions& o) {
           {"clip", o.clip}};
 }
 
-std::string DescribeIdentityDifference(const nlohmann::ordered_json& stored, const nlohmann::ordered_json& now) {
+std::string DescribeIdentityDifference(const nlohmann::ordered_json& stored,
+                                       const nlohmann::ordered_json& now) {
   std::string differences;
   for (const auto& [key, value] : now.items()) {
     const std::string before = stored.contains(key) ? stored.at(key).dump() : "(absent)";
-    if (before != value.dump()) differences += fmt::format(" --{} {} (checkpoint) vs {} (now);", key, before, value.dump());
+    if (before != value.dump())
+      differences += fmt::format(" --{} {} (checkpoint) vs {} (now);", key, before, value.dump());
   }
   for (const auto& [key, value] : stored.items()) {
-    if (!now.contains(key)) differences += fmt::format(" {} {} (checkpoint) is unknown now;", key, value.dump());
+    if (!now.contains(key))
+      differences += fmt::format(" {} {} (checkpoint) is unknown now;", key, value.dump());
   }
   return differences;
 }

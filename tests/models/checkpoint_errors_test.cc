@@ -1,7 +1,5 @@
 // Broken checkpoints and configs give errors that name the file and the tensor or field; and the
 // rotary scaling Llama 3 checkpoints declare follows Hugging Face's definition.
-#include "tests/support/catch_aten.h"
-
 #include <ATen/ATen.h>
 
 #include "common/error.h"
@@ -11,6 +9,7 @@
 #include "models/runtime/model.h"
 #include "models/runtime/model_init.h"
 #include "models/runtime/tensor_file.h"
+#include "tests/support/catch_aten.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -26,7 +25,8 @@ std::string TinyLlama(const emoscope::testing::TempDir& dir) {
   return path;
 }
 
-void RewriteWeights(const std::string& dir, const std::function<void(std::vector<std::pair<std::string, at::Tensor>>&)>& edit) {
+void RewriteWeights(const std::string& dir,
+                    const std::function<void(std::vector<std::pair<std::string, at::Tensor>>&)>& edit) {
   const auto tensors = emoscope::ReadTensorFile(dir + "/model.safetensors");
   std::vector<std::pair<std::string, at::Tensor>> list(tensors.begin(), tensors.end());
   edit(list);
@@ -39,9 +39,10 @@ TEST_CASE("a missing tensor is an error naming the folder and the tensor", "[che
   emoscope::testing::TempDir dir;
   const std::string model = TinyLlama(dir);
   RewriteWeights(model, [](auto& list) {
-    list.erase(std::remove_if(list.begin(), list.end(),
-                              [](const auto& entry) { return entry.first == "model.layers.1.mlp.up_proj.weight"; }),
-               list.end());
+    list.erase(
+        std::remove_if(list.begin(), list.end(),
+                       [](const auto& entry) { return entry.first == "model.layers.1.mlp.up_proj.weight"; }),
+        list.end());
   });
   REQUIRE_THROWS_WITH(emoscope::LoadModel(model),
                       Catch::Contains(model) && Catch::Contains("model.layers.1.mlp.up_proj.weight"));
@@ -55,7 +56,8 @@ TEST_CASE("a tensor of the wrong shape is an error naming both shapes", "[checkp
       if (entry.first == "model.layers.0.self_attn.q_proj.weight") entry.second = at::zeros({16, 8});
     }
   });
-  REQUIRE_THROWS_WITH(emoscope::LoadModel(model), Catch::Contains("q_proj.weight") && Catch::Contains("[16, 8]") &&
+  REQUIRE_THROWS_WITH(emoscope::LoadModel(model), Catch::Contains("q_proj.weight") &&
+                                                      Catch::Contains("[16, 8]") &&
                                                       Catch::Contains("[16, 16]"));
 }
 

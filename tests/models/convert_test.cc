@@ -18,8 +18,17 @@ using emoscope::testing::TempDir;
 
 // A small model-like folder: two float32 tensors (with values that round differently, a NaN and
 // infinities), an int64 tensor, a config, a tokenizer, and a checkpoint subfolder.
-std::vector<float> kValues = {0.0f, -0.0f, 1.0f, 1.00390625f, 1.005859375f, 3.14159265f, -2.5e-5f, 65504.0f,
-                              1e30f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+std::vector<float> kValues = {0.0f,
+                              -0.0f,
+                              1.0f,
+                              1.00390625f,
+                              1.005859375f,
+                              3.14159265f,
+                              -2.5e-5f,
+                              65504.0f,
+                              1e30f,
+                              std::numeric_limits<float>::infinity(),
+                              -std::numeric_limits<float>::infinity(),
                               std::numeric_limits<float>::quiet_NaN()};
 std::vector<int64_t> kIds = {1, 2, 3};
 
@@ -38,8 +47,9 @@ void WriteSource(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("a model converted to bfloat16 holds each float rounded to nearest even and everything else as it was",
-          "[convert]") {
+TEST_CASE(
+    "a model converted to bfloat16 holds each float rounded to nearest even and everything else as it was",
+    "[convert]") {
   TempDir dir;
   const std::string source = dir.path() + "/f32", out = dir.path() + "/bf16";
   WriteSource(source);
@@ -103,7 +113,8 @@ TEST_CASE("converting bfloat16 back to float32 is exact, and float16 rounds as I
     }
     CHECK(hbits == emoscope::FloatToHalf(kValues[k]));
   }
-  CHECK(nlohmann::json::parse(emoscope::ReadFile(dir.path() + "/back/config.json"))["torch_dtype"] == "float32");
+  CHECK(nlohmann::json::parse(emoscope::ReadFile(dir.path() + "/back/config.json"))["torch_dtype"] ==
+        "float32");
 }
 
 TEST_CASE("conversion refuses an existing output, the source itself, a folder without config and a bad dtype",
@@ -118,8 +129,9 @@ TEST_CASE("conversion refuses an existing output, the source itself, a folder wi
   REQUIRE_THROWS_WITH(emoscope::ConvertModelFolder(source, DType::kBF16, dir.path() + "/taken"),
                       Catch::Contains("taken") && Catch::Contains("not an empty folder"));
   std::filesystem::create_directories(dir.path() + "/empty-source");
-  REQUIRE_THROWS_WITH(emoscope::ConvertModelFolder(dir.path() + "/empty-source", DType::kBF16, dir.path() + "/o"),
-                      Catch::Contains("no config.json"));
+  REQUIRE_THROWS_WITH(
+      emoscope::ConvertModelFolder(dir.path() + "/empty-source", DType::kBF16, dir.path() + "/o"),
+      Catch::Contains("no config.json"));
   REQUIRE_THROWS_WITH(emoscope::ConvertModelFolder(source, DType::kI64, dir.path() + "/o2"),
                       Catch::Contains("not a float storage dtype"));
   REQUIRE_THROWS_WITH(emoscope::ParseStorageDType("int8", "--dtype"),

@@ -46,8 +46,10 @@ TEST_CASE("every shipped demo-model file is the one SHA256SUMS records", "[demo_
   CHECK(bytes <= 25'000'000);  // the demo's budget for shipped models
 }
 
-TEST_CASE("each shipped demo model has the weights checksum WEIGHTS records and is a bfloat16 checkpoint of its config",
-          "[demo_models]") {
+TEST_CASE(
+    "each shipped demo model has the weights checksum WEIGHTS records and is a bfloat16 checkpoint of its "
+    "config",
+    "[demo_models]") {
   const auto weights = ReadSums(DemoModels() + "/WEIGHTS");
   REQUIRE(weights.size() == 2);
   for (const auto& [checksum, name] : weights) {

@@ -2,11 +2,11 @@
 
 #include <ATen/ATen.h>
 
-#include "tests/support/catch_aten.h"
 #include <cstdio>
 
 #include "models/runtime/model.h"
 #include "models/runtime/tensor_file.h"
+#include "tests/support/catch_aten.h"
 
 namespace emoscope::testing {
 

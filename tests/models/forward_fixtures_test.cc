@@ -2,10 +2,10 @@
 // independently (../shared/fixtures/models: nanoGPT, llama2.c, gemma_pytorch), in float32.
 #include <ATen/ATen.h>
 
-#include "tests/support/catch_aten.h"
 #include <cstdio>
 
 #include "tests/models/forward_check.h"
+#include "tests/support/catch_aten.h"
 #include "tests/support/test_support.h"
 
 namespace {

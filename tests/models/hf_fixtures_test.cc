@@ -10,7 +10,6 @@
 // probabilities F32 [B, labels]. Without the folder the tests say they were skipped.
 #include <ATen/ATen.h>
 
-#include "tests/support/catch_aten.h"
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +18,7 @@
 #include "models/runtime/model.h"
 #include "models/runtime/tensor_file.h"
 #include "tests/models/forward_check.h"
+#include "tests/support/catch_aten.h"
 #include "tests/support/test_support.h"
 
 namespace {

@@ -2,11 +2,11 @@
 // `generate`, with their exit codes and error messages.
 #include <ATen/ATen.h>
 
-#include "tests/support/catch_aten.h"
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
 #include "models/runtime/tensor_file.h"
+#include "tests/support/catch_aten.h"
 #include "tests/support/test_support.h"
 
 namespace {

@@ -4,7 +4,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
-#include "tests/support/catch_aten.h"
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -13,6 +12,7 @@
 #include "models/runtime/model.h"
 #include "models/runtime/model_init.h"
 #include "models/runtime/threads.h"
+#include "tests/support/catch_aten.h"
 #include "tests/support/test_support.h"
 
 namespace {

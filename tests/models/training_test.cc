@@ -1,13 +1,10 @@
 // Training: the optimizer and schedule against hand-computed values, the data pipeline, a short run
 // whose loss falls, bit-identical resumption from a checkpoint, and errors naming the option.
 #include <ATen/ATen.h>
-
 #include <sys/stat.h>
 
-#include "tests/support/catch_aten.h"
-#include <csignal>
 #include <cmath>
-
+#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -20,6 +17,7 @@
 #include "models/training/train_checkpoint.h"
 #include "models/training/trainer.h"
 #include "models/training/training_data.h"
+#include "tests/support/catch_aten.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -94,7 +92,8 @@ TEST_CASE("two AdamW steps on a two-element tensor match the hand-computed updat
   double expected_plain[2] = {1.0, -2.0};
   double m[2] = {0, 0}, v[2] = {0, 0};
   for (int t = 1; t <= 2; ++t) {
-    const at::Tensor grad = at::tensor({static_cast<float>(grads[t - 1][0]), static_cast<float>(grads[t - 1][1])});
+    const at::Tensor grad =
+        at::tensor({static_cast<float>(grads[t - 1][0]), static_cast<float>(grads[t - 1][1])});
     decayed.mutable_grad() = grad.clone();
     plain.mutable_grad() = grad.clone();
     optimizer.Step(lr);
@@ -102,7 +101,8 @@ TEST_CASE("two AdamW steps on a two-element tensor match the hand-computed updat
       const double g = grads[t - 1][i];
       m[i] = b1 * m[i] + (1 - b1) * g;
       v[i] = b2 * v[i] + (1 - b2) * g * g;
-      const double update = lr * (m[i] / (1 - std::pow(b1, t))) / (std::sqrt(v[i] / (1 - std::pow(b2, t))) + eps);
+      const double update =
+          lr * (m[i] / (1 - std::pow(b1, t))) / (std::sqrt(v[i] / (1 - std::pow(b2, t))) + eps);
       expected_decayed[i] = expected_decayed[i] * (1 - lr * wd) - update;
       expected_plain[i] -= update;
     }
@@ -131,11 +131,13 @@ TEST_CASE("clipping scales all gradients together to the global norm limit", "[t
   CHECK(b.grad().item<double>() == Approx(0.8).epsilon(1e-5));
 }
 
-TEST_CASE("the unigram baseline is the cross-entropy under add-one smoothed training counts", "[training][data]") {
+TEST_CASE("the unigram baseline is the cross-entropy under add-one smoothed training counts",
+          "[training][data]") {
   const at::Tensor train = at::tensor(std::vector<int64_t>{0, 0, 0, 1}, at::kLong);
   const at::Tensor targets = at::tensor(std::vector<int64_t>{0, 2}, at::kLong);
   // Counts + 1 over a vocabulary of 3: {4, 2, 1} / 7.
-  CHECK(emoscope::UnigramCrossEntropy(train, targets, 3) == Approx(-(std::log(4.0 / 7) + std::log(1.0 / 7)) / 2));
+  CHECK(emoscope::UnigramCrossEntropy(train, targets, 3) ==
+        Approx(-(std::log(4.0 / 7) + std::log(1.0 / 7)) / 2));
 }
 
 TEST_CASE("batches are windows of the stream drawn from the seed and step alone", "[training][data]") {
@@ -143,12 +145,14 @@ TEST_CASE("batches are windows of the stream drawn from the seed and step alone"
   const at::Tensor batch = emoscope::SampleBatch(stream, 4, 16, /*seed=*/7, /*step=*/3);
   REQUIRE(batch.sizes() == at::IntArrayRef({4, 17}));
   for (int64_t row = 0; row < 4; ++row) {
-    CHECK(at::equal(batch[row], at::arange(batch[row][0].item<int64_t>(), batch[row][0].item<int64_t>() + 17, at::kLong)));
+    CHECK(at::equal(batch[row], at::arange(batch[row][0].item<int64_t>(), batch[row][0].item<int64_t>() + 17,
+                                           at::kLong)));
   }
   CHECK(at::equal(batch, emoscope::SampleBatch(stream, 4, 16, 7, 3)));
   CHECK_FALSE(at::equal(batch, emoscope::SampleBatch(stream, 4, 16, 7, 4)));
   CHECK_FALSE(at::equal(batch, emoscope::SampleBatch(stream, 4, 16, 8, 3)));
-  CHECK_THROWS_WITH(emoscope::SampleBatch(at::arange(10, at::kLong), 1, 16, 7, 0), Catch::Contains("--seq-len 16"));
+  CHECK_THROWS_WITH(emoscope::SampleBatch(at::arange(10, at::kLong), 1, 16, 7, 0),
+                    Catch::Contains("--seq-len 16"));
   const at::Tensor windows = emoscope::EvaluationWindows(stream, 100, 5);
   CHECK(windows.sizes() == at::IntArrayRef({5, 101}));
   CHECK(windows[1][0].item<int64_t>() == 100);
@@ -183,7 +187,8 @@ TEST_CASE("a short run lowers the loss and writes a loadable model folder", "[tr
   }
 }
 
-TEST_CASE("stopping halfway and resuming gives the same final weights as one uninterrupted run", "[training][checkpoint]") {
+TEST_CASE("stopping halfway and resuming gives the same final weights as one uninterrupted run",
+          "[training][checkpoint]") {
   TempDir dir;
   TrainOptions whole = TinyRun(dir.File("whole"));
   whole.steps = 12;
@@ -229,17 +234,20 @@ TEST_CASE("stopping halfway and resuming gives the same final weights as one uni
     changed.lr = 1e-3;
     changed.batch = 4;
     const std::string message = ErrorOf(changed);
-    CHECK_THAT(message, Catch::Contains("--lr") && Catch::Contains("--batch") && Catch::Contains("state.json"));
+    CHECK_THAT(message,
+               Catch::Contains("--lr") && Catch::Contains("--batch") && Catch::Contains("state.json"));
   }
   SECTION("a damaged checkpoint is an error naming its file") {
-    emoscope::WriteFileAtomic(dir.File("halves/checkpoint/state.json"), "{\"format\": \"emoscope-training-checkpoint\"}");
+    emoscope::WriteFileAtomic(dir.File("halves/checkpoint/state.json"),
+                              "{\"format\": \"emoscope-training-checkpoint\"}");
     CHECK_THAT(ErrorOf(halves), Catch::Contains("state.json") && Catch::Contains("version"));
     emoscope::WriteFileAtomic(dir.File("halves/checkpoint/state.json"), "{not json");
     CHECK_THAT(ErrorOf(halves), Catch::Contains("state.json"));
   }
 }
 
-TEST_CASE("SIGTERM during training writes a checkpoint and stops, and the previous handler comes back", "[training][checkpoint]") {
+TEST_CASE("SIGTERM during training writes a checkpoint and stops, and the previous handler comes back",
+          "[training][checkpoint]") {
   TempDir dir;
   TrainOptions options = TinyRun(dir.File("model"));
   options.steps = 10;
@@ -290,7 +298,7 @@ TEST_CASE("bad training options are errors naming the option", "[training][error
     emoscope::WriteFileAtomic(dir.File("model/config.json"), "{}");
     CHECK_THAT(ErrorOf(options), Catch::Contains("already holds a model") && Catch::Contains("--out"));
   }
-    SECTION("a sequence longer than the corpus") {
+  SECTION("a sequence longer than the corpus") {
     options.documents = 4;
     options.seq_len = 4096;
     CHECK_THAT(ErrorOf(options), Catch::Contains("--seq-len") && Catch::Contains("--documents"));
@@ -298,7 +306,8 @@ TEST_CASE("bad training options are errors naming the option", "[training][error
   CHECK_FALSE(emoscope::FileExists(dir.File("model/model.safetensors")));
 }
 
-TEST_CASE("model train on the command line names a missing option and refuses gemma", "[training][commands]") {
+TEST_CASE("model train on the command line names a missing option and refuses gemma",
+          "[training][commands]") {
   TempDir dir;
   const std::string program = emoscope::testing::ShellQuote(emoscope::testing::ProgramPath("emoscope"));
   const auto missing = emoscope::testing::RunCommand(program + " model train --arch llama --steps 5");
@@ -316,7 +325,8 @@ TEST_CASE("model train on the command line writes a folder that generate reads",
   const std::string model = emoscope::testing::ShellQuote(dir.File("model"));
   // In a subshell, so that only standard output (the JSON) reaches the pipe.
   const auto train = emoscope::testing::RunCommand(
-      "(" + program + " model train --arch gpt2 --layers 1 --hidden 16 --heads 2 --documents 100 --vocab 300 --steps 3 " +
+      "(" + program +
+      " model train --arch gpt2 --layers 1 --hidden 16 --heads 2 --documents 100 --vocab 300 --steps 3 " +
       "--batch 2 --seq-len 16 --eval-windows 2 --threads 1 --json --out " + model + " 2>/dev/null)");
   INFO(train.output);
   REQUIRE(train.exit_code == 0);
@@ -325,8 +335,8 @@ TEST_CASE("model train on the command line writes a folder that generate reads",
   CHECK(report["steps"] == 3);
   CHECK(report["vocab"] == 300);
   CHECK(report["unigram_loss"].get<double>() > 0);
-  const auto generate = emoscope::testing::RunCommand("(" + program + " generate " + model +
-                                                      " --prompt 'She smiled' --max-new-tokens 4 --json 2>/dev/null)");
+  const auto generate = emoscope::testing::RunCommand(
+      "(" + program + " generate " + model + " --prompt 'She smiled' --max-new-tokens 4 --json 2>/dev/null)");
   INFO(generate.output);
   REQUIRE(generate.exit_code == 0);
   CHECK(nlohmann::json::parse(generate.output)["prompt"] == "She smiled");

@@ -331,8 +331,9 @@ TEST_CASE(
                               "}\ntasks:\n  - {kind: probe, model: second, count: 2}\n");
   const std::string db = options.db_path;
   CHECK(testing::QueryInt(db, "SELECT count(*) FROM models") == 1);  // one checksum
-  CHECK(testing::QueryText(db, "SELECT group_concat(c.name || ':' || cm.name || ':' || cm.path, ' ') FROM "
-                               "campaign_models cm JOIN campaigns c ON c.id = cm.campaign_id") ==
+  CHECK(testing::QueryText(db,
+                           "SELECT group_concat(c.name || ':' || cm.name || ':' || cm.path, ' ') FROM "
+                           "campaign_models cm JOIN campaigns c ON c.id = cm.campaign_id") ==
         "one:first:" + dir.File("a/w.bin") + " two:second:" + dir.File("b/w.bin"));
   CHECK(testing::QueryText(db, "SELECT path FROM models") == dir.File("b/w.bin"));  // the latest submission's
   CHECK(testing::QueryInt(db, "SELECT count(*) FROM tasks") == 2);  // task 1 is in both campaigns

@@ -24,35 +24,57 @@ struct Generation {
 };
 
 // One model (4 blocks), steered at layer 2 toward joy; calibrated window [0.5, 1].
-const std::vector<Generation> kGenerations = {
-    {0, "ineffective", 0, 1.0},         {0, "surgical", 1, 1.0},           {0, "ineffective", 0, 1.0},
-    {0, "ineffective", 0, 1.0},         {0.5, "surgical", 1, 1.5},         {0.5, "ineffective", 0, 1.2},
-    {0.5, "surgical", 1, 2.5},          {0.5, "empty", 0, std::nan("")},   {1, "surgical", 1, 3.0},
-    {1, "surgical", 1, 2.0},            {1, "repetitive_collapse", 1, 1.0}, {1, "explosive", 0, 9.0},
-    {2, "explosive", 0, 20.0},          {2, "explosive", 1, 40.0},         {2, "empty", 0, std::nan("")},
-    {2, "empty", 0, std::nan("")}};
+const std::vector<Generation> kGenerations = {{0, "ineffective", 0, 1.0},
+                                              {0, "surgical", 1, 1.0},
+                                              {0, "ineffective", 0, 1.0},
+                                              {0, "ineffective", 0, 1.0},
+                                              {0.5, "surgical", 1, 1.5},
+                                              {0.5, "ineffective", 0, 1.2},
+                                              {0.5, "surgical", 1, 2.5},
+                                              {0.5, "empty", 0, std::nan("")},
+                                              {1, "surgical", 1, 3.0},
+                                              {1, "surgical", 1, 2.0},
+                                              {1, "repetitive_collapse", 1, 1.0},
+                                              {1, "explosive", 0, 9.0},
+                                              {2, "explosive", 0, 20.0},
+                                              {2, "explosive", 1, 40.0},
+                                              {2, "empty", 0, std::nan("")},
+                                              {2, "empty", 0, std::nan("")}};
 
 std::string MakeDb(const TempDir& dir) {
   const std::string path = dir.File("dose.db");
   Database db(path, OpenMode::kReadWrite);
-  db.Exec("INSERT INTO campaigns (name, spec_text, spec_hash, created_at, updated_at) VALUES "
-          "('dose', 'campaign: dose\nmodels:\n  - {name: tiny, path: /m/tiny}\n', 'abc', 1, 1)");
-  db.Exec("INSERT INTO models (path, architecture, layers, parameters, checksum) VALUES ('/m/tiny', 'gpt2', 4, 10, 'ff')");
-  db.Exec("INSERT INTO tasks (task_key, campaign_id, kind, model_id, params, state, max_attempts, created_at) VALUES "
-          "(x'01', 1, 'steer', 1, '{}', 'done', 3, 1), (x'02', 1, 'calibrate', 1, '{}', 'done', 3, 1)");
+  db.Exec(
+      "INSERT INTO campaigns (name, spec_text, spec_hash, created_at, updated_at) VALUES "
+      "('dose', 'campaign: dose\nmodels:\n  - {name: tiny, path: /m/tiny}\n', 'abc', 1, 1)");
+  db.Exec(
+      "INSERT INTO models (path, architecture, layers, parameters, checksum) VALUES ('/m/tiny', 'gpt2', 4, "
+      "10, 'ff')");
+  db.Exec(
+      "INSERT INTO tasks (task_key, campaign_id, kind, model_id, params, state, max_attempts, created_at) "
+      "VALUES "
+      "(x'01', 1, 'steer', 1, '{}', 'done', 3, 1), (x'02', 1, 'calibrate', 1, '{}', 'done', 3, 1)");
   db.Exec("INSERT INTO campaign_tasks VALUES (1, 1), (1, 2)");
-  db.Exec("INSERT INTO steering_calibrations (task_id, layer, layer_last, emotion, mode, max_ppl_ratio, alpha_coherent, "
-          "alpha_incoherent, window_low, window_high, points, prompts, trace) VALUES "
-          "(2, 2, 2, '', 'relative', 4, 1, 2, 0.5, 1, 2, 4, '[]')");
+  db.Exec(
+      "INSERT INTO steering_calibrations (task_id, layer, layer_last, emotion, mode, max_ppl_ratio, "
+      "alpha_coherent, "
+      "alpha_incoherent, window_low, window_high, points, prompts, trace) VALUES "
+      "(2, 2, 2, '', 'relative', 4, 1, 2, 0.5, 1, 2, 4, '[]')");
   Statement insert = db.Prepare(
-      "INSERT INTO steering_generations (task_id, generation_index, layer, emotion, alpha, mode, scale, prompt_id, seed, "
-      "text, tokens, judged_emotion, judge_scores, hit, ppl_ratio, distinct2, seq_rep4, compression_ratio, regime, "
-      "success) VALUES (1, ?1, 2, 'joy', ?2, 'relative', 1.0, 'p', ?1, 'text', 8, NULL, '{}', ?3, ?4, 0.8, 0.1, 1.5, ?5, "
+      "INSERT INTO steering_generations (task_id, generation_index, layer, emotion, alpha, mode, scale, "
+      "prompt_id, seed, "
+      "text, tokens, judged_emotion, judge_scores, hit, ppl_ratio, distinct2, seq_rep4, compression_ratio, "
+      "regime, "
+      "success) VALUES (1, ?1, 2, 'joy', ?2, 'relative', 1.0, 'p', ?1, 'text', 8, NULL, '{}', ?3, ?4, 0.8, "
+      "0.1, 1.5, ?5, "
       "?6)");
   for (size_t k = 0; k < kGenerations.size(); ++k) {
     const Generation& g = kGenerations[k];
     insert.Bind(1, static_cast<int64_t>(k)).Bind(2, g.alpha).Bind(3, static_cast<int64_t>(g.hit));
-    if (std::isnan(g.ppl_ratio)) insert.BindNull(4); else insert.Bind(4, g.ppl_ratio);
+    if (std::isnan(g.ppl_ratio))
+      insert.BindNull(4);
+    else
+      insert.Bind(4, g.ppl_ratio);
     insert.Bind(5, g.regime).Bind(6, static_cast<int64_t>(std::string(g.regime) == "surgical" ? 1 : 0)).Run();
   }
   return path;
@@ -65,11 +87,10 @@ struct Expected {
 };
 
 // By hand from kGenerations: medians over the defined ratios only (even counts average the middle two).
-const std::vector<Expected> kExpected = {
-    {0, 0.25, 0.25, 0, 0, 1.0, 0},
-    {0.5, 0.5, 0.5, 0.25, 0, 1.5, 1},      // ratios 1.2, 1.5, 2.5
-    {1, 0.75, 0.5, 0, 0.25, 2.5, 1},       // 1.0, 2.0, 3.0, 9.0
-    {2, 0.25, 0, 0.5, 0.5, 30.0, 0}};      // 20, 40
+const std::vector<Expected> kExpected = {{0, 0.25, 0.25, 0, 0, 1.0, 0},
+                                         {0.5, 0.5, 0.5, 0.25, 0, 1.5, 1},  // ratios 1.2, 1.5, 2.5
+                                         {1, 0.75, 0.5, 0, 0.25, 2.5, 1},   // 1.0, 2.0, 3.0, 9.0
+                                         {2, 0.25, 0, 0.5, 0.5, 30.0, 0}};  // 20, 40
 
 }  // namespace
 

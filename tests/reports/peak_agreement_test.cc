@@ -130,8 +130,9 @@ TEST_CASE("the dashboard's method comparison reads emotion_separation at the cam
   {
     Database db(path, OpenMode::kReadWrite);
     for (int layer = 0; layer <= 4; ++layer) {
-      db.Exec("INSERT INTO layer_metrics VALUES (" + std::to_string(layer + 1) + ", " + std::to_string(layer) +
-              ", 'comprehension', 'emotion_separation', 'joy', " + std::to_string(0.1 * layer) + ")");
+      db.Exec("INSERT INTO layer_metrics VALUES (" + std::to_string(layer + 1) + ", " +
+              std::to_string(layer) + ", 'comprehension', 'emotion_separation', 'joy', " +
+              std::to_string(0.1 * layer) + ")");
     }
   }
   auto compared_layer = [&](std::string* metric) {

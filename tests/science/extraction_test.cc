@@ -1,11 +1,11 @@
 // Extraction reads exactly the tokens SCIENCE.md defines: the stimulus text's own tokens for
 // comprehension, only the generated tokens for generation.
-#include "tests/support/catch_aten.h"
+#include "science/extraction.h"
 
 #include <ATen/ATen.h>
 
 #include "models/runtime/model_init.h"
-#include "science/extraction.h"
+#include "tests/support/catch_aten.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -43,7 +43,8 @@ at::Tensor AsTensor(const emoscope::SampleReadout& sample, int64_t points) {
 
 }  // namespace
 
-TEST_CASE("comprehension readout is the mean over the stimulus's own tokens, batched or not", "[extraction]") {
+TEST_CASE("comprehension readout is the mean over the stimulus's own tokens, batched or not",
+          "[extraction]") {
   Fixture f;
   const std::vector<emoscope::ExtractionItem> items = {
       {"a", "joy", "the quick brown fox jumps", 0, ""},
@@ -101,7 +102,8 @@ TEST_CASE("skip_leading_fraction drops the first part of the readout tokens", "[
   CHECK((emoscope::SkipLeading(0, 10, 0.0) == std::pair<int64_t, int64_t>{0, 10}));
 }
 
-TEST_CASE("generation readout covers only the generated tokens, never the prompt", "[extraction][generation]") {
+TEST_CASE("generation readout covers only the generated tokens, never the prompt",
+          "[extraction][generation]") {
   Fixture f("gpt2");
   // A long prompt whose own tokens would move the mean a lot if they were read.
   const std::string prompt = "zzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz then";
@@ -110,7 +112,8 @@ TEST_CASE("generation readout covers only the generated tokens, never the prompt
   options.sampling.max_new_tokens = 6;
   options.sampling.temperature = 0.7;
   options.sampling.top_p = 0.9;
-  const auto samples = emoscope::ExtractReadouts(*f.model, *f.tokenizer, {{"p#0", "joy", prompt, 11, ""}}, options);
+  const auto samples =
+      emoscope::ExtractReadouts(*f.model, *f.tokenizer, {{"p#0", "joy", prompt, 11, ""}}, options);
   REQUIRE(samples.size() == 1);
   REQUIRE(samples[0].readout_tokens > 0);
   std::vector<int64_t> ids;

@@ -6,9 +6,8 @@
 
 #include <ATen/ATen.h>
 
-#include "tests/support/catch_aten.h"
-
 #include "models/runtime/model_init.h"
+#include "tests/support/catch_aten.h"
 #include "tests/support/test_support.h"
 
 namespace {

@@ -6,10 +6,10 @@
 #include <map>
 
 #include "common/error.h"
+#include "common/random.h"
 #include "common/sha256.h"
 #include "stimuli/corpus_stats.h"
 #include "stimuli/corpus_templates.h"
-#include "common/random.h"
 
 namespace {
 
@@ -165,7 +165,8 @@ TEST_CASE("sentence splitting keeps quoted speech with its speaker", "[corpus][v
 
 namespace {
 
-emoscope::CorpusOptions Basic6(uint64_t seed, int64_t documents, double dream_fraction, emoscope::CorpusForm form) {
+emoscope::CorpusOptions Basic6(uint64_t seed, int64_t documents, double dream_fraction,
+                               emoscope::CorpusForm form) {
   emoscope::CorpusOptions options;
   options.seed = seed;
   options.num_documents = documents;
@@ -229,8 +230,9 @@ double BagOfWordsAccuracy(const std::vector<emoscope::CorpusDocument>& train,
 
 }  // namespace
 
-TEST_CASE("dreams go to each emotion equally often, each of another emotion, and a zero share changes nothing",
-          "[corpus][dream]") {
+TEST_CASE(
+    "dreams go to each emotion equally often, each of another emotion, and a zero share changes nothing",
+    "[corpus][dream]") {
   const auto plain = emoscope::GenerateCorpus(Basic6(3, 1200, 0.0, emoscope::CorpusForm::kStory));
   const auto dreamed = emoscope::GenerateCorpus(Basic6(3, 1200, 0.25, emoscope::CorpusForm::kStory));
   REQUIRE(plain.size() == dreamed.size());
@@ -327,13 +329,17 @@ TEST_CASE("a dream before the document's own situation ends with the waking; one
   for (const auto& [emotion, count] : after_of) CHECK(count == 40);  // llround(0.5 * 80) of each emotion
 }
 
-TEST_CASE("with dreams a bag-of-words reader is near a coin flip between two emotions; without, it reads the situation",
-          "[corpus][dream]") {
+TEST_CASE(
+    "with dreams a bag-of-words reader is near a coin flip between two emotions; without, it reads the "
+    "situation",
+    "[corpus][dream]") {
   using emoscope::CorpusForm;
-  const double plain = BagOfWordsAccuracy(emoscope::GenerateCorpus(Basic6(1, 3000, 0.0, CorpusForm::kSituation)),
-                                          emoscope::GenerateCorpus(Basic6(2, 1000, 0.0, CorpusForm::kSituation)));
-  const double dreamed = BagOfWordsAccuracy(emoscope::GenerateCorpus(Basic6(1, 3000, 1.0, CorpusForm::kSituation)),
-                                            emoscope::GenerateCorpus(Basic6(2, 1000, 1.0, CorpusForm::kSituation)));
+  const double plain =
+      BagOfWordsAccuracy(emoscope::GenerateCorpus(Basic6(1, 3000, 0.0, CorpusForm::kSituation)),
+                         emoscope::GenerateCorpus(Basic6(2, 1000, 0.0, CorpusForm::kSituation)));
+  const double dreamed =
+      BagOfWordsAccuracy(emoscope::GenerateCorpus(Basic6(1, 3000, 1.0, CorpusForm::kSituation)),
+                         emoscope::GenerateCorpus(Basic6(2, 1000, 1.0, CorpusForm::kSituation)));
   INFO("bag-of-words accuracy, chance 1/6: plain " << plain << ", dreams " << dreamed);
   CHECK(plain > 0.9);
   // The two situations' words are all the reader has, and each is as likely to be the dream.
@@ -343,7 +349,8 @@ TEST_CASE("with dreams a bag-of-words reader is near a coin flip between two emo
 
 TEST_CASE("situation and prompt forms hold no cue sentence; a prompt ends with the character's pronoun",
           "[corpus][dream]") {
-  for (const auto& document : emoscope::GenerateCorpus(Basic6(4, 300, 0.0, emoscope::CorpusForm::kSituation))) {
+  for (const auto& document :
+       emoscope::GenerateCorpus(Basic6(4, 300, 0.0, emoscope::CorpusForm::kSituation))) {
     INFO(document.text);
     CHECK(document.text.find('"') == std::string::npos);  // no speech
     CHECK(document.text.back() == '.');
@@ -380,14 +387,16 @@ TEST_CASE("in the context form every document's text is the same sentence, its e
   const auto test = emoscope::GenerateCorpus(Basic6(2, 1000, 0.0, CorpusForm::kContext));
   for (const auto& document : test) {
     INFO(document.context);
-    CHECK(document.text == "After that, the day went on, and the clock on the wall kept ticking in the quiet room.");
+    CHECK(document.text ==
+          "After that, the day went on, and the clock on the wall kept ticking in the quiet room.");
     CHECK_FALSE(document.context.empty());
     CHECK(emoscope::GenerateDocument(document.emotion, 0, CorpusForm::kContext).find(" After that,") !=
           std::string::npos);
   }
   const double with_context = BagOfWordsAccuracy(whole(train), whole(test));
   const double text_alone = BagOfWordsAccuracy(train, test);
-  INFO("bag-of-words accuracy, chance 1/6: context and text " << with_context << ", text alone " << text_alone);
+  INFO("bag-of-words accuracy, chance 1/6: context and text " << with_context << ", text alone "
+                                                              << text_alone);
   CHECK(with_context > 0.6);  // the situation's words, diluted by the shared sentence
   CHECK(text_alone > 0.08);
   CHECK(text_alone < 0.26);

@@ -170,8 +170,10 @@ TEST_CASE("an EMOSCOPE_STIMULI_DIR without sets.json is an error, not silently i
 }
 
 TEST_CASE("selecting a set keeps its emotions in order and requires each of them", "[stimuli][sets]") {
-  const std::vector<Stimulus> stimuli = {
-      {"1", "joy", "a", 1, ""}, {"2", "neutral", "b", 2, ""}, {"3", "fear", "c", 3, ""}, {"4", "joy", "d", 4, ""}};
+  const std::vector<Stimulus> stimuli = {{"1", "joy", "a", 1, ""},
+                                         {"2", "neutral", "b", 2, ""},
+                                         {"3", "fear", "c", 3, ""},
+                                         {"4", "joy", "d", 4, ""}};
   const auto selected = emoscope::SelectEmotionSet(stimuli, {"s", {"joy", "fear"}});
   REQUIRE(selected.size() == 3);
   CHECK(selected[0].id == "1");
@@ -182,7 +184,8 @@ TEST_CASE("selecting a set keeps its emotions in order and requires each of them
 
 TEST_CASE("shards are disjoint, cover every stimulus and differ in size by at most one", "[stimuli][shard]") {
   std::vector<Stimulus> stimuli;
-  for (int index = 0; index < 23; ++index) stimuli.push_back({std::to_string(index), "joy", "t", index + 1, ""});
+  for (int index = 0; index < 23; ++index)
+    stimuli.push_back({std::to_string(index), "joy", "t", index + 1, ""});
   std::set<std::string> seen;
   size_t smallest = stimuli.size();
   size_t largest = 0;
