@@ -12,6 +12,7 @@
 #include "jobs/science_spec.h"
 #include "jobs/test_kinds.h"
 #include "jobs/yaml_bounds.h"
+#include "models/checkpoint/checksum_cache.h"
 #include "models/checkpoint/model_config.h"
 #include "models/checkpoint/safetensors.h"
 
@@ -173,7 +174,7 @@ class Parser {
     } else if (IsDirectory(model.path) && FileExists(JoinPath(model.path, "config.json"))) {
       // A Hugging Face model folder: the checksum of its weights (models/checkpoint/safetensors.h).
       try {
-        model.checksum = WeightsChecksum(model.path);
+        model.checksum = CachedWeightsChecksum(model.path);  // unchanged files are not read again
       } catch (const Error& error) {
         FailAt(node["path"], field + ".path", error.what());
       }

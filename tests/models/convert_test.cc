@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -9,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "models/checkpoint/checksum_cache.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -137,4 +139,38 @@ TEST_CASE("conversion refuses an existing output, the source itself, a folder wi
   REQUIRE_THROWS_WITH(emoscope::ParseStorageDType("int8", "--dtype"),
                       Catch::Contains("--dtype") && Catch::Contains("int8"));
   CHECK(emoscope::ParseStorageDType("bf16", "x") == DType::kBF16);
+}
+
+TEST_CASE(
+    "the checksum cache returns the stored checksum while the weight files are unchanged and recomputes it "
+    "when one changes",
+    "[checksum_cache]") {
+  TempDir dir;
+  const std::string model = dir.path() + "/m";
+  WriteSource(model);
+  ::setenv("EMOSCOPE_CHECKSUM_CACHE", (dir.path() + "/cache/checksums.json").c_str(), 1);
+  REQUIRE(emoscope::ChecksumCachePath() == dir.path() + "/cache/checksums.json");
+  const std::string real = emoscope::WeightsChecksum(model);
+  CHECK(emoscope::CachedWeightsChecksum(model) == real);
+  REQUIRE(emoscope::FileExists(dir.path() + "/cache/checksums.json"));
+  // Plant a wrong checksum in the entry: an unchanged folder is answered from the cache, unread.
+  nlohmann::json cache = nlohmann::json::parse(emoscope::ReadFile(dir.path() + "/cache/checksums.json"));
+  REQUIRE(cache["entries"].size() == 1);
+  cache["entries"].begin().value()["checksum"] = std::string(64, 'a');
+  emoscope::WriteFileAtomic(dir.path() + "/cache/checksums.json", cache.dump());
+  CHECK(emoscope::CachedWeightsChecksum(model) == std::string(64, 'a'));
+  // Rewriting the weights (same bytes, new inode and times) is noticed.
+  const std::string bytes = emoscope::ReadFile(model + "/model.safetensors");
+  std::filesystem::remove(model + "/model.safetensors");
+  emoscope::WriteFileAtomic(model + "/model.safetensors", bytes);
+  CHECK(emoscope::CachedWeightsChecksum(model) == real);
+  // A damaged cache is ignored and replaced; "off" disables it.
+  emoscope::WriteFileAtomic(dir.path() + "/cache/checksums.json", "{not json");
+  CHECK(emoscope::CachedWeightsChecksum(model) == real);
+  CHECK(nlohmann::json::parse(emoscope::ReadFile(dir.path() + "/cache/checksums.json"))["format"] ==
+        "emoscope-checksum-cache");
+  ::setenv("EMOSCOPE_CHECKSUM_CACHE", "off", 1);
+  CHECK(emoscope::ChecksumCachePath().empty());
+  CHECK(emoscope::CachedWeightsChecksum(model) == real);
+  ::unsetenv("EMOSCOPE_CHECKSUM_CACHE");
 }
