@@ -48,7 +48,7 @@ done
 
 phase "a sample from each model"
 for name in llama-8 gpt2-10; do
-  echo "$name: $("$bin/emoscope" generate "$work/models/$name" --prompt 'When she opened the letter, her hands' --max-new-tokens 32 --seed 1)"
+  echo "$name: $("$bin/emoscope" generate "$work/models/$name" --prompt 'The lights went out, and somewhere in the house a door creaked open. Her' --max-new-tokens 32 --seed 1)"
 done
 
 # Comprehension passages in the corpus's context form: the model is fed a situation and a dream of
