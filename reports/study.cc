@@ -553,11 +553,15 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
                "hit_rate_gain, scenarios, successful_scenarios, success_rate FROM steering_summary "
                "WHERE campaign = ?1 ORDER BY model_id, layer, mode, estimator, alpha",
                campaign.name);
-  for (Json& row : steering) {
-    for (const ModelInfo& model : models) {
-      if (row["model"] == model.path) row["model"] = model.name;
+  // Rows of the steering views name a model by its path; the report names it as the campaign does.
+  const auto name_models = [&models](Json& rows) {
+    for (Json& row : rows) {
+      for (const ModelInfo& model : models) {
+        if (row["model"] == model.path) row["model"] = model.name;
+      }
     }
-  }
+  };
+  name_models(steering);
   const std::string steer_join =
       "JOIN campaign_tasks ct ON ct.task_id = g.task_id JOIN campaigns c ON c.id = ct.campaign_id AND c.name "
       "= ?1 ";
@@ -595,11 +599,7 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
                "FROM steering_dose_response WHERE campaign = ?1 "
                "ORDER BY model_id, estimator, layer, layer_last, mode, alpha",
                campaign.name);
-  for (Json& row : dose) {
-    for (const ModelInfo& model : models) {
-      if (row["model"] == model.path) row["model"] = model.name;
-    }
-  }
+  name_models(dose);
   if (steering.empty()) notes.push_back("no steering results in this campaign");
 
   Json report = Json::object();

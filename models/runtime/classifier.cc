@@ -97,6 +97,19 @@ EncoderConfig ReadConfig(const std::string& dir) {
   return c;
 }
 
+// The tensor names of one encoder block (after the model prefix and "<layers>N.").
+struct BlockNames {
+  const char* layers;
+  const char *q, *k, *v, *o, *ln1, *up, *down, *ln2;
+};
+constexpr BlockNames kBertBlock = {
+    "encoder.layer.",       "attention.self.query",   "attention.self.key",
+    "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
+    "intermediate.dense",   "output.dense",           "output.LayerNorm"};
+constexpr BlockNames kDistilBertBlock = {"transformer.layer.", "attention.q_lin",   "attention.k_lin",
+                                         "attention.v_lin",    "attention.out_lin", "sa_layer_norm",
+                                         "ffn.lin1",           "ffn.lin2",          "output_layer_norm"};
+
 class EncoderClassifier final : public SequenceClassifier {
  public:
   EncoderClassifier(const std::string& dir, const std::string& device)
@@ -113,47 +126,32 @@ class EncoderClassifier final : public SequenceClassifier {
     if (!distil) type_ = loader.Load("embeddings.token_type_embeddings.weight", {config_.type_vocab, d});
     embed_ln_w_ = loader.Load("embeddings.LayerNorm.weight", {d});
     embed_ln_b_ = loader.Load("embeddings.LayerNorm.bias", {d});
-    for (int64_t i = 0; distil && i < config_.layers; ++i) {
-      // DistilBERT: the same post-LayerNorm block under other names.
-      const std::string p = "transformer.layer." + std::to_string(i) + ".";
+    // One post-LayerNorm block per layer; DistilBERT names its parts differently.
+    const BlockNames& names = distil ? kDistilBertBlock : kBertBlock;
+    const int64_t m = config_.intermediate;
+    for (int64_t i = 0; i < config_.layers; ++i) {
+      const std::string p = std::string(names.layers) + std::to_string(i) + ".";
+      auto weight = [&](const char* part, std::vector<int64_t> shape) {
+        return loader.Load(p + part + ".weight", shape);
+      };
+      auto bias = [&](const char* part, int64_t size) { return loader.Load(p + part + ".bias", {size}); };
       Layer layer;
-      layer.q = loader.Load(p + "attention.q_lin.weight", {d, d});
-      layer.q_b = loader.Load(p + "attention.q_lin.bias", {d});
-      layer.k = loader.Load(p + "attention.k_lin.weight", {d, d});
-      layer.k_b = loader.Load(p + "attention.k_lin.bias", {d});
-      layer.v = loader.Load(p + "attention.v_lin.weight", {d, d});
-      layer.v_b = loader.Load(p + "attention.v_lin.bias", {d});
-      layer.o = loader.Load(p + "attention.out_lin.weight", {d, d});
-      layer.o_b = loader.Load(p + "attention.out_lin.bias", {d});
-      layer.ln1_w = loader.Load(p + "sa_layer_norm.weight", {d});
-      layer.ln1_b = loader.Load(p + "sa_layer_norm.bias", {d});
-      layer.up = loader.Load(p + "ffn.lin1.weight", {config_.intermediate, d});
-      layer.up_b = loader.Load(p + "ffn.lin1.bias", {config_.intermediate});
-      layer.down = loader.Load(p + "ffn.lin2.weight", {d, config_.intermediate});
-      layer.down_b = loader.Load(p + "ffn.lin2.bias", {d});
-      layer.ln2_w = loader.Load(p + "output_layer_norm.weight", {d});
-      layer.ln2_b = loader.Load(p + "output_layer_norm.bias", {d});
-      layers_.push_back(std::move(layer));
-    }
-    for (int64_t i = 0; !distil && i < config_.layers; ++i) {
-      const std::string p = "encoder.layer." + std::to_string(i) + ".";
-      Layer layer;
-      layer.q = loader.Load(p + "attention.self.query.weight", {d, d});
-      layer.q_b = loader.Load(p + "attention.self.query.bias", {d});
-      layer.k = loader.Load(p + "attention.self.key.weight", {d, d});
-      layer.k_b = loader.Load(p + "attention.self.key.bias", {d});
-      layer.v = loader.Load(p + "attention.self.value.weight", {d, d});
-      layer.v_b = loader.Load(p + "attention.self.value.bias", {d});
-      layer.o = loader.Load(p + "attention.output.dense.weight", {d, d});
-      layer.o_b = loader.Load(p + "attention.output.dense.bias", {d});
-      layer.ln1_w = loader.Load(p + "attention.output.LayerNorm.weight", {d});
-      layer.ln1_b = loader.Load(p + "attention.output.LayerNorm.bias", {d});
-      layer.up = loader.Load(p + "intermediate.dense.weight", {config_.intermediate, d});
-      layer.up_b = loader.Load(p + "intermediate.dense.bias", {config_.intermediate});
-      layer.down = loader.Load(p + "output.dense.weight", {d, config_.intermediate});
-      layer.down_b = loader.Load(p + "output.dense.bias", {d});
-      layer.ln2_w = loader.Load(p + "output.LayerNorm.weight", {d});
-      layer.ln2_b = loader.Load(p + "output.LayerNorm.bias", {d});
+      layer.q = weight(names.q, {d, d});
+      layer.q_b = bias(names.q, d);
+      layer.k = weight(names.k, {d, d});
+      layer.k_b = bias(names.k, d);
+      layer.v = weight(names.v, {d, d});
+      layer.v_b = bias(names.v, d);
+      layer.o = weight(names.o, {d, d});
+      layer.o_b = bias(names.o, d);
+      layer.ln1_w = weight(names.ln1, {d});
+      layer.ln1_b = bias(names.ln1, d);
+      layer.up = weight(names.up, {m, d});
+      layer.up_b = bias(names.up, m);
+      layer.down = weight(names.down, {d, m});
+      layer.down_b = bias(names.down, d);
+      layer.ln2_w = weight(names.ln2, {d});
+      layer.ln2_b = bias(names.ln2, d);
       layers_.push_back(std::move(layer));
     }
     const auto num_labels = static_cast<int64_t>(labels_.size());

@@ -74,6 +74,24 @@ def causal_lm(name, config, out):
           f"logits |max| {result.logits.abs().max().item():.3g}")
 
 
+def save_classifier(name, folder, tokenizer, config, texts, pad_id, pad_token):
+    """A seeded random classifier of `config`, its probabilities for the padded batch of `texts`."""
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_config(config, attn_implementation="eager").float().eval()
+    perturb_norms(model)
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+    encodings = tokenizer.encode_batch(texts)
+    ids = torch.tensor([e.ids for e in encodings])
+    mask = torch.tensor([e.attention_mask for e in encodings])
+    with torch.no_grad():
+        probabilities = torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+    model.save_pretrained(folder)
+    json.dump(texts, open(os.path.join(folder, "texts.json"), "w"), indent=1)
+    save_file({"input_ids": ids.contiguous(), "probabilities": probabilities.contiguous()},
+              os.path.join(folder, "expected.safetensors"))
+    print(f"{name}: vocab {tokenizer.get_vocab_size()}, probabilities {probabilities.tolist()[0]}")
+
+
 def roberta(out):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     texts = ["I am so happy today!", "This makes me furious.", "The meeting is at noon.",
@@ -96,20 +114,7 @@ def roberta(out):
                            pad_token_id=1, bos_token_id=0, eos_token_id=2, initializer_range=0.1,
                            num_labels=len(labels), id2label=dict(enumerate(labels)),
                            label2id={label: i for i, label in enumerate(labels)})
-    torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_config(config, attn_implementation="eager").float().eval()
-    perturb_norms(model)
-    tokenizer.enable_padding(pad_id=1, pad_token="<pad>")
-    encodings = tokenizer.encode_batch(texts)
-    ids = torch.tensor([e.ids for e in encodings])
-    mask = torch.tensor([e.attention_mask for e in encodings])
-    with torch.no_grad():
-        probabilities = torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
-    model.save_pretrained(folder)
-    json.dump(texts, open(os.path.join(folder, "texts.json"), "w"), indent=1)
-    save_file({"input_ids": ids.contiguous(), "probabilities": probabilities.contiguous()},
-              os.path.join(folder, "expected.safetensors"))
-    print(f"roberta: vocab {tokenizer.get_vocab_size()}, probabilities {probabilities.tolist()[0]}")
+    save_classifier("roberta", folder, tokenizer, config, texts, pad_id=1, pad_token="<pad>")
 
 
 def distilbert(out):
@@ -134,20 +139,7 @@ def distilbert(out):
                                            initializer_range=0.1, num_labels=len(labels),
                                            id2label=dict(enumerate(labels)),
                                            label2id={label: i for i, label in enumerate(labels)})
-    torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_config(config, attn_implementation="eager").float().eval()
-    perturb_norms(model)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-    encodings = tokenizer.encode_batch(texts)
-    ids = torch.tensor([e.ids for e in encodings])
-    mask = torch.tensor([e.attention_mask for e in encodings])
-    with torch.no_grad():
-        probabilities = torch.softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
-    model.save_pretrained(folder)
-    json.dump(texts, open(os.path.join(folder, "texts.json"), "w"), indent=1)
-    save_file({"input_ids": ids.contiguous(), "probabilities": probabilities.contiguous()},
-              os.path.join(folder, "expected.safetensors"))
-    print(f"distilbert: vocab {tokenizer.get_vocab_size()}, probabilities {probabilities.tolist()[0]}")
+    save_classifier("distilbert", folder, tokenizer, config, texts, pad_id=0, pad_token="[PAD]")
 
 
 def main():

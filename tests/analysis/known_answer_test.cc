@@ -16,35 +16,12 @@
 #include "tests/analysis/synthetic_activations.h"
 
 namespace a = emoscope::analysis;
+using emoscope::testing::HookPoints;
 using emoscope::testing::MakeSynthetic;
+using emoscope::testing::PeakIntervalCovers;
+using emoscope::testing::PointPeak;
 using emoscope::testing::SyntheticData;
 using emoscope::testing::SyntheticSpec;
-
-namespace {
-
-std::vector<int64_t> HookPoints(int layers) {
-  std::vector<int64_t> out;
-  for (int64_t l = 0; l <= layers; ++l) out.push_back(l);
-  return out;
-}
-
-// The point-estimate peak of a dataset by `metric` (probe_accuracy with grouped folds, fisher_ratio
-// or mean_cosine), through the peak rule.
-int64_t PointPeak(const SyntheticData& data, int classes, uint64_t seed, const std::string& metric) {
-  std::vector<double> values;
-  for (const a::Matrix& layer : data.layers) {
-    if (metric == "probe_accuracy") {
-      values.push_back(a::ProbeAccuracy(layer.View(), data.labels, classes, {5, seed}, data.groups));
-    } else if (metric == "fisher_ratio") {
-      values.push_back(a::FisherRatio(layer.View(), data.labels, classes));
-    } else {
-      values.push_back(a::MeanCosine(a::ClassMeans(layer.View(), data.labels, classes)));
-    }
-  }
-  return a::PeakLayer(metric, HookPoints(static_cast<int>(data.layers.size()) - 1), values).value_or(-1);
-}
-
-}  // namespace
 
 // The bootstrap interval of a peak layer is conservative: a replicate holds ~63% of the sources,
 // so its argmax spreads over more layers than the point estimate does across datasets. Measured
@@ -66,22 +43,7 @@ TEST_CASE(
   for (uint64_t seed = 0; seed < kSeeds; ++seed) {
     const SyntheticData data = MakeSynthetic(spec, 1000 + seed);
     if (PointPeak(data, spec.classes, seed, metric) == spec.planted_layer) ++found;
-    a::PeakBootstrapInput input;
-    input.layers = HookPoints(spec.layers);
-    for (int64_t l : input.layers) input.depths.push_back(static_cast<double>(l) / spec.layers);
-    input.labels = data.labels;
-    input.groups = data.groups;
-    input.num_classes = spec.classes;
-    input.layer = [&](std::size_t i) { return data.layers[i]; };
-    a::PeakBootstrapOptions options;
-    options.resamples = 100;
-    options.peak_metric = metric;
-    options.seed = seed;
-    options.probe = {5, seed};
-    const a::PeakBootstrapResult boot = a::BootstrapPeak(input, options);
-    const a::PercentileSummary ci = a::PercentileOfFinite(boot.peak_depths, 0.95);
-    const double planted = static_cast<double>(spec.planted_layer) / spec.layers;
-    if (ci.lower <= planted && planted <= ci.upper) ++covered;
+    if (PeakIntervalCovers(data, spec, metric, seed, /*resamples=*/100)) ++covered;
   }
   std::printf("planted peak: found in %d/%d seeds, 95%% interval covers it in %d/%d\n", found, kSeeds,
               covered, kSeeds);

@@ -4,6 +4,11 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "analysis/metrics.h"
+#include "analysis/peak_bootstrap.h"
+#include "analysis/peak_rule.h"
+#include "analysis/stats.h"
+
 namespace emoscope::testing {
 
 double Gaussian(analysis::Rng& rng) {
@@ -54,6 +59,47 @@ SyntheticData MakeSynthetic(const SyntheticSpec& spec, uint64_t seed) {
     data.layers.push_back(std::move(m));
   }
   return data;
+}
+
+std::vector<int64_t> HookPoints(int layers) {
+  std::vector<int64_t> out;
+  for (int64_t l = 0; l <= layers; ++l) out.push_back(l);
+  return out;
+}
+
+int64_t PointPeak(const SyntheticData& data, int classes, uint64_t seed, const std::string& metric) {
+  std::vector<double> values;
+  for (const analysis::Matrix& layer : data.layers) {
+    if (metric == "probe_accuracy") {
+      values.push_back(analysis::ProbeAccuracy(layer.View(), data.labels, classes, {5, seed}, data.groups));
+    } else if (metric == "fisher_ratio") {
+      values.push_back(analysis::FisherRatio(layer.View(), data.labels, classes));
+    } else {
+      values.push_back(analysis::MeanCosine(analysis::ClassMeans(layer.View(), data.labels, classes)));
+    }
+  }
+  return analysis::PeakLayer(metric, HookPoints(static_cast<int>(data.layers.size()) - 1), values)
+      .value_or(-1);
+}
+
+bool PeakIntervalCovers(const SyntheticData& data, const SyntheticSpec& spec, const std::string& metric,
+                        uint64_t seed, int64_t resamples) {
+  analysis::PeakBootstrapInput input;
+  input.layers = HookPoints(spec.layers);
+  for (int64_t l : input.layers) input.depths.push_back(static_cast<double>(l) / spec.layers);
+  input.labels = data.labels;
+  input.groups = data.groups;
+  input.num_classes = spec.classes;
+  input.layer = [&](std::size_t i) { return data.layers[i]; };
+  analysis::PeakBootstrapOptions options;
+  options.resamples = resamples;
+  options.peak_metric = metric;
+  options.seed = seed;
+  options.probe = {5, seed};
+  const analysis::PeakBootstrapResult boot = analysis::BootstrapPeak(input, options);
+  const analysis::PercentileSummary ci = analysis::PercentileOfFinite(boot.peak_depths, 0.95);
+  const double planted = static_cast<double>(spec.planted_layer) / spec.layers;
+  return ci.lower <= planted && planted <= ci.upper;
 }
 
 }  // namespace emoscope::testing

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "analysis/metrics.h"
@@ -42,5 +43,17 @@ struct SyntheticData {
 double Gaussian(analysis::Rng& rng);
 
 SyntheticData MakeSynthetic(const SyntheticSpec& spec, uint64_t seed);
+
+// The hook points 0..layers.
+std::vector<int64_t> HookPoints(int layers);
+
+// The point-estimate peak of a dataset by `metric` (probe_accuracy with grouped folds seeded by
+// `seed`, fisher_ratio or mean_cosine), through the peak rule.
+int64_t PointPeak(const SyntheticData& data, int classes, uint64_t seed, const std::string& metric);
+
+// Whether the bootstrap 95% percentile interval of the peak depth by `metric` (`resamples`
+// resamples of source groups, seeded by `seed`) covers the planted layer's depth.
+bool PeakIntervalCovers(const SyntheticData& data, const SyntheticSpec& spec, const std::string& metric,
+                        uint64_t seed, int64_t resamples);
 
 }  // namespace emoscope::testing
