@@ -68,9 +68,11 @@ struct Lease {
   std::string session;  // the holder's session; "" for leases recovered from the store
   std::string key;      // the holder's CURVE public key (Z85); "" without CURVE
   int64_t attempt = 0;
-  int64_t deadline = 0;    // only while waiting for the holder's hello
-  bool recovered = false;  // waiting for its holder's hello: after a coordinator restart, or
-                           // after another connection took the holder's routing id over
+  int64_t deadline = 0;           // only while waiting for the holder's hello
+  bool recovered = false;         // waiting for its holder's hello: after a coordinator restart, after
+                                  // another connection took the holder's routing id over, or after the
+                                  // holder became unreachable
+  bool charge_on_expiry = false;  // unreachable holder: expiring by deadline charges the attempt
 };
 
 struct WorkerState {
@@ -234,8 +236,10 @@ class Coordinator::Impl {
     while (!stop_.load()) {
       const int64_t now = NowMs();
       int64_t timeout = std::min<int64_t>(next_heartbeat - now, 100);
-      if (!pending_.empty())
-        timeout = std::min<int64_t>(timeout, batch_started_ + options_.batch_delay_ms - now);
+      // Worker rows (a hello, a worker gone or detached) are written within batch_delay_ms too,
+      // with or without task operations to commit alongside.
+      const bool writes = !pending_.empty() || has_side_writes_;
+      if (writes) timeout = std::min<int64_t>(timeout, batch_started_ + options_.batch_delay_ms - now);
       std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
       if (zap_) items.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
       PollIgnoringSignals(items, std::chrono::milliseconds(std::max<int64_t>(timeout, 0)));
@@ -248,8 +252,9 @@ class Coordinator::Impl {
         HandleFrames(frames);
       }
       Dispatch();
-      if (!pending_.empty() && (static_cast<int>(pending_.size()) >= options_.batch_max ||
-                                NowMs() >= batch_started_ + options_.batch_delay_ms)) {
+      if ((!pending_.empty() || has_side_writes_) &&
+          (static_cast<int>(pending_.size()) >= options_.batch_max ||
+           NowMs() >= batch_started_ + options_.batch_delay_ms)) {
         Flush();
       }
       if (NowMs() >= next_heartbeat) {
@@ -506,6 +511,7 @@ class Coordinator::Impl {
         lease->second.session = worker.session;
         lease->second.key = key;
         lease->second.recovered = false;
+        lease->second.charge_on_expiry = false;
         worker.leases.insert(claim.task_id);
         listed.insert(claim.task_id);
       } else {
@@ -742,7 +748,7 @@ class Coordinator::Impl {
         op.worker = peer;
         AddPending(std::move(op));
         ++stats_.dispatched;
-        if (!SendTo(peer, message)) continue;  // The worker is gone: its leases were expired.
+        if (!SendTo(peer, message)) continue;  // The worker is unreachable: detached, leases waiting.
         progress = true;
       }
     }
@@ -758,7 +764,7 @@ class Coordinator::Impl {
     op.task_id = task_id;
     op.epoch = lease->second.epoch;
     op.worker = lease->second.worker;
-    op.recovered = lease->second.recovered;
+    op.recovered = lease->second.recovered && !lease->second.charge_on_expiry;
     op.error = "lease expired: " + why;
     leases_.erase(lease);
     AddPending(std::move(op));
@@ -789,6 +795,28 @@ class Coordinator::Impl {
     MarkPending();
   }
 
+  // A worker that cannot be reached (its connection closed, or its queue full): its leases wait
+  // lease_ms for it to say hello again and prove its session, as after a coordinator restart, so a
+  // worker that reconnects keeps its work; if it does not come back they expire with the attempt
+  // charged, as a lost worker's do (a task that kills its worker must run out of attempts).
+  void DetachWorker(const std::string& peer) {
+    auto worker = workers_.find(peer);
+    if (worker == workers_.end()) return;
+    const int64_t now = NowMs();
+    for (const int64_t task_id : worker->second.leases) {
+      auto lease = leases_.find(task_id);
+      if (lease == leases_.end()) continue;
+      lease->second.recovered = true;
+      lease->second.charge_on_expiry = true;
+      lease->second.deadline = now + options_.lease_ms;
+    }
+    spdlog::warn("worker {} unreachable ({} leases wait {} ms for it to say hello again)", Printable(peer),
+                 worker->second.leases.size(), options_.lease_ms);
+    gone_workers_[peer] = "lost";
+    workers_.erase(worker);
+    MarkPending();
+  }
+
   void ExpireLeases() {
     const int64_t now = NowMs();
     std::vector<std::string> silent;
@@ -802,7 +830,8 @@ class Coordinator::Impl {
     }
     for (const int64_t task_id : orphaned)
       ExpireLease(task_id,
-                  "its holder did not say hello again (coordinator restart or connection taken over)");
+                  "its holder did not say hello again (coordinator restart, connection taken over, or holder "
+                  "unreachable)");
     for (auto it = refused_budget_.begin(); it != refused_budget_.end();) {
       it = now - it->second.first > kRefusedEventWindowMs ? refused_budget_.erase(it) : std::next(it);
     }
@@ -820,7 +849,7 @@ class Coordinator::Impl {
   // ---- outbound ----
 
   // False when the peer is unreachable (gone, or its queue is full); a worker that cannot be
-  // reached is dropped and its leases expire.
+  // reached is detached (DetachWorker): its leases wait for it to come back.
   bool SendTo(const std::string& peer, Message& message) {
     std::vector<zmq::message_t> frames = EncodeMessage(message);
     try {
@@ -833,7 +862,7 @@ class Coordinator::Impl {
       return true;
     } catch (const zmq::error_t& error) {
       spdlog::debug("cannot send {} to {}: {}", MessageTypeName(message.type), Printable(peer), error.what());
-      if (workers_.count(peer) > 0) DropWorker(peer, /*lost=*/true);
+      if (workers_.count(peer) > 0) DetachWorker(peer);
       return false;
     }
   }

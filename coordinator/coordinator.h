@@ -2,7 +2,8 @@
 //
 // It leases queued tasks to workers as they have free capacity (credit-based dispatch), prefers a
 // worker that has the task's model loaded, keeps leases alive while the worker is heard from
-// (heartbeats both ways), expires them when it is not, retries failed tasks with exponential
+// (heartbeats both ways), expires them when it is not (a worker it cannot send to gets lease_ms
+// to reconnect and re-adopt them first), retries failed tasks with exponential
 // backoff and jitter up to the task's max_attempts, then marks them failed with the error kept.
 // Every lease carries a fencing epoch, unique across coordinator restarts; a result is recorded
 // only when its epoch is the task's current one, in the same transaction as the state change.

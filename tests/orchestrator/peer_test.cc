@@ -268,6 +268,18 @@ TEST_CASE("finding 4: under CURVE a connection with another allow-listed key can
   const nlohmann::json task = worker->Next({"task"});
   REQUIRE(task != nullptr);
   worker.reset();
+  // The coordinator's next heartbeat to the closed connection fails: node1 is detached, and its
+  // lease waits for it to come back (before, it expired at once, charged: this test then failed
+  // whenever a heartbeat fell between the close and node2's hello).
+  const bool detached = testing::WaitFor(
+      [&] {
+        return testing::QueryText(options.db_path, "SELECT state FROM workers WHERE identity = 'node1-worker'") ==
+               "lost";
+      },
+      10000);
+  INFO(testing::QueryText(options.db_path, "SELECT group_concat(identity || ':' || state, ' ') FROM workers"));
+  CHECK(detached);
+  CHECK(testing::QueryInt(options.db_path, "SELECT count(*) FROM events WHERE kind = 'expired'") == 0);
 
   // node2 knows the routing id and even the session, but not node1's key.
   {
@@ -288,6 +300,7 @@ TEST_CASE("finding 4: under CURVE a connection with another allow-listed key can
   REQUIRE(ack != nullptr);
   CHECK(ack["acks"][0]["accepted"] == true);
   CHECK(testing::QueryText(options.db_path, "SELECT worker FROM test_results") == "node1");
+  CHECK(testing::QueryInt(options.db_path, "SELECT attempts FROM tasks") == 1);  // nothing was charged
 }
 
 TEST_CASE(
