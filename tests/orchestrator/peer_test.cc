@@ -273,11 +273,12 @@ TEST_CASE("finding 4: under CURVE a connection with another allow-listed key can
   // whenever a heartbeat fell between the close and node2's hello).
   const bool detached = testing::WaitFor(
       [&] {
-        return testing::QueryText(options.db_path, "SELECT state FROM workers WHERE identity = 'node1-worker'") ==
-               "lost";
+        return testing::QueryText(options.db_path,
+                                  "SELECT state FROM workers WHERE identity = 'node1-worker'") == "lost";
       },
       10000);
-  INFO(testing::QueryText(options.db_path, "SELECT group_concat(identity || ':' || state, ' ') FROM workers"));
+  INFO(
+      testing::QueryText(options.db_path, "SELECT group_concat(identity || ':' || state, ' ') FROM workers"));
   CHECK(detached);
   CHECK(testing::QueryInt(options.db_path, "SELECT count(*) FROM events WHERE kind = 'expired'") == 0);
 
