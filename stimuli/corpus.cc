@@ -152,6 +152,9 @@ class DocumentWriter {
     return Finish();
   }
 
+  // kContext: the part written before the shared sentence (after Write()).
+  const std::string& context() const { return context_; }
+
  private:
   // "Maria dreamt that <a situation of the dream's emotion>. Then she woke up."
   void WriteDream(const std::vector<const char*>& frames) {
@@ -208,11 +211,6 @@ class DocumentWriter {
     return text;
   }
 
- public:
-  // kContext: the part written before the shared sentence (after Write()).
-  const std::string& context() const { return context_; }
-
- private:
   // The first mention of the main character is the name ("Maria", "Maria's"), later ones the
   // pronoun; in the first person every mention is the pronoun.
   std::string Character(std::string_view slot) {

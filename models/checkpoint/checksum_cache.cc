@@ -72,14 +72,15 @@ std::string CachedWeightsChecksum(const std::string& dir) {
   if (cache.empty()) return WeightsChecksum(dir);
   std::error_code ignored;
   const std::string key = std::filesystem::weakly_canonical(std::filesystem::absolute(dir), ignored).string();
-  const std::vector<std::string> files = WeightSet::OpenFolder(dir).files();
+  const WeightSet weights = WeightSet::OpenFolder(dir);  // validated once, hashed only on a miss
+  const std::vector<std::string>& files = weights.files();
   const json stamps = FileStamps(files);
   json entries = ReadCache(cache);
   if (entries.contains(key) && entries[key].is_object() && entries[key].value("files", json()) == stamps &&
       entries[key].contains("checksum") && entries[key]["checksum"].is_string()) {
     return entries[key]["checksum"].get<std::string>();
   }
-  const std::string checksum = WeightsChecksum(dir);
+  const std::string checksum = WeightsChecksum(weights);
   // The files may have changed while they were hashed: keep the entry only if they did not.
   if (FileStamps(files) != stamps) return checksum;
   struct timespec now {};

@@ -117,6 +117,8 @@ void WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>&
 // mapped files, single-threaded; SHA-256 bound: about 3.3 s per GB (3.5 s for a 1 GiB file, page
 // cache warm, one core of a Xeon development machine; coreutils sha256sum takes 2.6 s there).
 std::string WeightsChecksum(const std::string& dir);
+// The same over an already opened folder.
+std::string WeightsChecksum(const WeightSet& weights);
 
 // Converts between float formats (for tests and writers): IEEE half and bfloat16 <-> float,
 // round-to-nearest-even, NaN and infinities preserved (a NaN stays a NaN of the same sign, quiet).

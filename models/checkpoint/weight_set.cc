@@ -96,8 +96,9 @@ std::vector<std::string> WeightSet::Names() const {
   return names;
 }
 
-std::string WeightsChecksum(const std::string& dir) {
-  const WeightSet weights = WeightSet::OpenFolder(dir);
+std::string WeightsChecksum(const std::string& dir) { return WeightsChecksum(WeightSet::OpenFolder(dir)); }
+
+std::string WeightsChecksum(const WeightSet& weights) {
   Sha256 sha;
   // shards() is in sorted path order, and every path is dir-joined, so also in base-name order.
   for (const SafetensorsFile& shard : weights.shards()) {

@@ -263,6 +263,28 @@ std::unique_ptr<SequenceClassifier> SequenceClassifier::Load(const std::string& 
 
 namespace {
 
+// Random post-LayerNorm encoder blocks under `prefix`, named as `names` lays them out (RoBERTa
+// and BERT share kBertBlock): projections N(0, 0.05), biases N(0, 0.02), norm weights 1 ± 0.1.
+template <typename Add>
+void AddRandomBlocks(const Add& add, const std::string& prefix, const BlockNames& names, int64_t layers,
+                     int64_t d, int64_t m) {
+  for (int64_t i = 0; i < layers; ++i) {
+    const std::string p = prefix + names.layers + std::to_string(i) + ".";
+    for (const char* name : {names.q, names.k, names.v, names.o}) {
+      add(p + name + ".weight", {d, d}, 0.05, 0.0);
+      add(p + name + ".bias", {d}, 0.02, 0.0);
+    }
+    add(p + names.ln1 + ".weight", {d}, 0.1, 1.0);
+    add(p + names.ln1 + ".bias", {d}, 0.02, 0.0);
+    add(p + names.up + ".weight", {m, d}, 0.05, 0.0);
+    add(p + names.up + ".bias", {m}, 0.02, 0.0);
+    add(p + names.down + ".weight", {d, m}, 0.05, 0.0);
+    add(p + names.down + ".bias", {d}, 0.02, 0.0);
+    add(p + names.ln2 + ".weight", {d}, 0.1, 1.0);
+    add(p + names.ln2 + ".bias", {d}, 0.02, 0.0);
+  }
+}
+
 // DistilBERT: byte-level vocabulary with [CLS] [PAD] [SEP] [UNK] (ids 256..259) and BERT's
 // [CLS] ... [SEP] template; HF's DistilBertForSequenceClassification layout.
 void InitRandomDistilBert(const ClassifierInitOptions& o, const std::string& dir) {
@@ -296,21 +318,7 @@ void InitRandomDistilBert(const ClassifierInitOptions& o, const std::string& dir
   add("distilbert.embeddings.position_embeddings.weight", {positions, d}, 0.02);
   add("distilbert.embeddings.LayerNorm.weight", {d}, 0.1, 1.0);
   add("distilbert.embeddings.LayerNorm.bias", {d}, 0.02);
-  for (int64_t i = 0; i < o.layers; ++i) {
-    const std::string p = "distilbert.transformer.layer." + std::to_string(i) + ".";
-    for (const char* name : {"attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin"}) {
-      add(p + name + ".weight", {d, d}, 0.05);
-      add(p + name + ".bias", {d}, 0.02);
-    }
-    add(p + "sa_layer_norm.weight", {d}, 0.1, 1.0);
-    add(p + "sa_layer_norm.bias", {d}, 0.02);
-    add(p + "ffn.lin1.weight", {o.intermediate, d}, 0.05);
-    add(p + "ffn.lin1.bias", {o.intermediate}, 0.02);
-    add(p + "ffn.lin2.weight", {d, o.intermediate}, 0.05);
-    add(p + "ffn.lin2.bias", {d}, 0.02);
-    add(p + "output_layer_norm.weight", {d}, 0.1, 1.0);
-    add(p + "output_layer_norm.bias", {d}, 0.02);
-  }
+  AddRandomBlocks(add, "distilbert.", kDistilBertBlock, o.layers, d, o.intermediate);
   add("pre_classifier.weight", {d, d}, 0.1);
   add("pre_classifier.bias", {d}, 0.02);
   add("classifier.weight", {static_cast<int64_t>(o.labels.size()), d}, 0.5);
@@ -376,22 +384,7 @@ void InitRandomClassifier(const ClassifierInitOptions& o, const std::string& dir
   add("roberta.embeddings.token_type_embeddings.weight", {1, d}, 0.02);
   add("roberta.embeddings.LayerNorm.weight", {d}, 0.1, 1.0);
   add("roberta.embeddings.LayerNorm.bias", {d}, 0.02);
-  for (int64_t i = 0; i < o.layers; ++i) {
-    const std::string p = "roberta.encoder.layer." + std::to_string(i) + ".";
-    for (const char* name :
-         {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"}) {
-      add(p + name + ".weight", {d, d}, 0.05);
-      add(p + name + ".bias", {d}, 0.02);
-    }
-    add(p + "attention.output.LayerNorm.weight", {d}, 0.1, 1.0);
-    add(p + "attention.output.LayerNorm.bias", {d}, 0.02);
-    add(p + "intermediate.dense.weight", {o.intermediate, d}, 0.05);
-    add(p + "intermediate.dense.bias", {o.intermediate}, 0.02);
-    add(p + "output.dense.weight", {d, o.intermediate}, 0.05);
-    add(p + "output.dense.bias", {d}, 0.02);
-    add(p + "output.LayerNorm.weight", {d}, 0.1, 1.0);
-    add(p + "output.LayerNorm.bias", {d}, 0.02);
-  }
+  AddRandomBlocks(add, "roberta.", kBertBlock, o.layers, d, o.intermediate);
   add("classifier.dense.weight", {d, d}, 0.1);
   add("classifier.dense.bias", {d}, 0.02);
   add("classifier.out_proj.weight", {static_cast<int64_t>(o.labels.size()), d}, 0.5);
