@@ -528,7 +528,12 @@ class Coordinator::Impl {
           lease.worker == peer && lease.key == key && listed.count(task_id) == 0)
         dropped.push_back(task_id);
     }
-    for (const int64_t task_id : dropped) ExpireLease(task_id, "the worker said hello without it");
+    for (const int64_t task_id : dropped) {
+      // Its holder is back and does not have it (for a detached holder: the task never arrived),
+      // so nothing ran: queued again without an attempt charged.
+      leases_.at(task_id).charge_on_expiry = false;
+      ExpireLease(task_id, "the worker said hello without it");
+    }
     pending_hellos_[peer] = {hello, Sha256Hex(worker.session), key};
     MarkPending();
     spdlog::info("worker {} joined (capacity {}, {} leases re-adopted, {} revoked)", Printable(peer),

@@ -304,6 +304,34 @@ TEST_CASE("finding 4: under CURVE a connection with another allow-listed key can
   CHECK(testing::QueryInt(options.db_path, "SELECT attempts FROM tasks") == 1);  // nothing was charged
 }
 
+TEST_CASE("a detached worker that comes back without a lease gets the task again with no attempt charged",
+          "[peer]") {
+  testing::TempDir dir;
+  const CoordinatorOptions options = Options(dir);
+  Submit(options.db_path, "campaign: c\ntest_tasks:\n  - {kind: noop, count: 1}\n");
+  Served served(options);
+  zmq::context_t context;
+  auto worker = std::make_unique<Peer>(context, served.coordinator().endpoint(), "w1");
+  const std::string session = worker->Hello(1)["session"];
+  const nlohmann::json task = worker->Next({"task"});
+  REQUIRE(task != nullptr);
+  CHECK(task["attempt"] == 1);
+  worker.reset();  // the connection closes: the next heartbeat to it fails and w1 is detached
+  REQUIRE(testing::WaitFor(
+      [&] {
+        return testing::QueryText(options.db_path, "SELECT state FROM workers WHERE identity = 'w1'") ==
+               "lost";
+      },
+      10000));
+  // w1 proves its session but holds nothing (as when the task never reached it).
+  Peer back(context, served.coordinator().endpoint(), "w1");
+  REQUIRE(back.Hello(1, nlohmann::json::array(), session)["type"] == "welcome");
+  const nlohmann::json again = back.Next({"task"});
+  REQUIRE(again != nullptr);
+  CHECK(again["task_id"] == task["task_id"]);
+  CHECK(again["attempt"] == 1);  // nothing ran, so nothing was charged
+}
+
 TEST_CASE(
     "finding 10: 25,000 bogus lease claims in one hello are refused, and refusals write at most 100 "
     "events per peer",
