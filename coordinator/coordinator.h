@@ -18,6 +18,10 @@
 // On start it recovers the previous run's leases: a lease is re-adopted when its worker says hello
 // listing it within lease_ms, and otherwise queued again (without counting an attempt).
 //
+// The parts (docs/orchestrator.md, "Inside the coordinator"): this class is the transport (the
+// socket, CURVE, the poll loop); coordinator_core.h handles the messages, lease_book.h holds the
+// lease and session rules, task_store.h the SQL and the write batch.
+//
 // Threading: Run() is called on one thread; Stop() may be called from any thread or a signal
 // handler (it only sets an atomic flag).
 #pragma once

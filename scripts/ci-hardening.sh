@@ -59,10 +59,18 @@ install_packages() {
 }
 
 # A fixed seed and run budget: every CI run explores the same inputs (scripts/fuzz.sh).
+# The parsers get 140,000 executions each; the stateful coordinator target 1,000,000, in one
+# process per core (docs/hardening.md, "The coordinator's message handling").
 fuzz() {
-  install_packages clang libclang-rt-14-dev &&
-    EMOSCOPE_FUZZ_SEED=${EMOSCOPE_FUZZ_SEED:-1} EMOSCOPE_FUZZ_RUNS=${EMOSCOPE_FUZZ_RUNS:-140000} \
-      EMOSCOPE_FUZZ_SECONDS=${EMOSCOPE_FUZZ_SECONDS:-60} "$root/scripts/fuzz.sh"
+  install_packages clang libclang-rt-14-dev || return 1
+  local status=0
+  EMOSCOPE_FUZZ_SEED=${EMOSCOPE_FUZZ_SEED:-1} EMOSCOPE_FUZZ_RUNS=${EMOSCOPE_FUZZ_RUNS:-140000} \
+    EMOSCOPE_FUZZ_SECONDS=${EMOSCOPE_FUZZ_SECONDS:-60} "$root/scripts/fuzz.sh" protocol_message_fuzz campaign_fuzz \
+    model_config_fuzz safetensors_fuzz tokenizer_fuzz || status=1
+  EMOSCOPE_FUZZ_SEED=${EMOSCOPE_FUZZ_SEED:-1} EMOSCOPE_FUZZ_RUNS=${EMOSCOPE_SESSION_FUZZ_RUNS:-1000000} \
+    EMOSCOPE_FUZZ_SECONDS=${EMOSCOPE_SESSION_FUZZ_SECONDS:-2400} EMOSCOPE_FUZZ_PROCESSES=$jobs \
+    "$root/scripts/fuzz.sh" coordinator_session_fuzz || status=1
+  return $status
 }
 
 # The chaos and Slurm tests run their programs directly: registering them with ctest (the

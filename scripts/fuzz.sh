@@ -8,6 +8,8 @@
 # in when they add coverage). A crash, a leak, a timeout or a sanitizer report fails the script
 # and leaves the input under the scratch folder's artifacts/; make it a regression test (the
 # input goes to fuzz/regressions/NAME/, which tests/fuzz_regressions_test.cc replays).
+# $EMOSCOPE_FUZZ_PROCESSES (default 1) runs that many processes per target side by side, seeds
+# SEED, SEED+1, ..., each with its share of the runs (a machine's cores at work on one target).
 # Prints the executions per target. Usage: scripts/fuzz.sh [TARGET...]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,8 +17,9 @@ build=${EMOSCOPE_FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${EMOSCOPE_FUZZ_SECONDS:-30}
 runs=${EMOSCOPE_FUZZ_RUNS:--1}  # -1: no limit
 seed=${EMOSCOPE_FUZZ_SEED:-0}   # 0: libFuzzer picks one
+processes=${EMOSCOPE_FUZZ_PROCESSES:-1}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(protocol_message_fuzz campaign_fuzz model_config_fuzz safetensors_fuzz tokenizer_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(protocol_message_fuzz campaign_fuzz model_config_fuzz safetensors_fuzz tokenizer_fuzz coordinator_session_fuzz)
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DEMOSCOPE_FUZZ=ON \
   -DEMOSCOPE_WITH_TORCH=OFF -DEMOSCOPE_BUILD_TESTS=OFF -DEMOSCOPE_BUILD_BENCH=OFF >/dev/null || exit 1
@@ -26,19 +29,28 @@ scratch=$(mktemp -d /tmp/emoscope-fuzz-XXXXXX)
 status=0
 for target in "${targets[@]}"; do
   mkdir -p "$scratch/$target/new" "$scratch/$target/artifacts"
-  log=$scratch/$target/log
-  TMPDIR=$scratch/$target "$build/fuzz/$target" "$scratch/$target/new" "$root/fuzz/corpus/$target" \
-    -max_total_time="$seconds" -runs="$runs" -seed="$seed" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-    -artifact_prefix="$scratch/$target/artifacts/" >"$log" 2>&1
-  rc=$?
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+  share=$runs
+  [ "$runs" -gt 0 ] && share=$(((runs + processes - 1) / processes))
+  pids=()
+  for ((index = 0; index < processes; index++)); do
+    process_seed=$seed
+    [ "$seed" -gt 0 ] && process_seed=$((seed + index))
+    TMPDIR=$scratch/$target "$build/fuzz/$target" "$scratch/$target/new" "$root/fuzz/corpus/$target" \
+      -max_total_time="$seconds" -runs="$share" -seed="$process_seed" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+      -print_final_stats=1 -artifact_prefix="$scratch/$target/artifacts/" >"$scratch/$target/log.$index" 2>&1 &
+    pids+=($!)
+  done
+  rc=0
+  for pid in "${pids[@]}"; do wait "$pid" || rc=$?; done
+  execs=$(cat "$scratch/$target"/log.* | grep -o 'stat::number_of_executed_units: *[0-9]*' | grep -o '[0-9]*$' |
+    awk '{ total += $1 } END { print total }')
+  cov=$(grep -ho 'cov: [0-9]*' "$scratch/$target"/log.* | sort -t' ' -k2 -n | tail -1)
   if [ $rc -ne 0 ]; then
     status=1
     echo "fuzz $target: FAILED (exit $rc) after ${execs:-?} executions; artifacts in $scratch/$target/artifacts"
-    grep -E 'ERROR|SUMMARY|terminate|what\(\)' "$log" | head -5
+    cat "$scratch/$target"/log.* | grep -E 'ERROR|SUMMARY|terminate|what\(\)|invariant' | head -5
   else
-    echo "fuzz $target: ${execs:-?} executions in ${seconds} s, $cov, $(ls "$scratch/$target/new" | wc -l) new inputs"
+    echo "fuzz $target: ${execs:-?} executions in $processes process(es), at most ${seconds} s, $cov, $(ls "$scratch/$target/new" | wc -l) new inputs"
   fi
 done
 [ $status -eq 0 ] && rm -rf "$scratch"
