@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <tuple>
 
 #include "analysis/peak_rule.h"
 #include "common/error.h"
+#include "jobs/yaml_bounds.h"
 #include "schema/database.h"
 
 namespace emoscope {
@@ -39,11 +41,43 @@ int64_t IntOr(const nlohmann::json& value, int64_t fallback) {
   return value.is_number() ? value.get<int64_t>() : fallback;
 }
 
-// The names the campaign file gives its models, by path (the store keeps paths and checksums).
 // Whether the store has a table or view `name` (a database of an older schema may not: the report
 // command reads such files as they are).
 bool HasSchemaObject(ReadOnlyStore& store, const std::string& name) {
   return !store.Query("SELECT 1 FROM sqlite_master WHERE name = ?1", {name}, kViewLimits).rows.empty();
+}
+
+// The names a stored campaign spec gives its models, by path: parsed once per spec (by its hash)
+// and process, not on every request, and only within the campaign parser's bounds (a spec past
+// them, which no submission since those bounds can have stored, falls back to file names).
+std::map<std::string, std::string> SpecModelNames(ReadOnlyStore& store, int64_t campaign_id) {
+  const QueryResult spec =
+      store.Query("SELECT spec_hash FROM campaigns WHERE id = ?1", {campaign_id}, kViewLimits);
+  if (spec.rows.empty()) return {};
+  const std::string hash = spec.rows[0][0].is_string() ? spec.rows[0][0].get<std::string>() : "";
+  static std::mutex mutex;
+  static std::map<std::string, std::map<std::string, std::string>> parsed;  // by spec hash
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto found = parsed.find(hash); found != parsed.end()) return found->second;
+  }
+  std::map<std::string, std::string> names;
+  try {
+    // The read-only store refuses a value over 16 MiB (kMaxYamlBytes too) before it is read.
+    const QueryResult text =
+        store.Query("SELECT spec_text FROM campaigns WHERE id = ?1", {campaign_id}, kViewLimits);
+    const YAML::Node root = LoadBoundedYaml(text.rows.at(0).at(0).get<std::string>(), "stored campaign spec");
+    for (const YAML::Node& model : root["models"]) {
+      if (model["name"] && model["path"])
+        names[model["path"].as<std::string>()] = model["name"].as<std::string>();
+    }
+  } catch (const std::exception&) {
+    // A spec that does not parse here was validated at submission; fall back to file names.
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  if (parsed.size() >= 256) parsed.clear();  // a bound, not a policy: specs are few
+  parsed[hash] = names;
+  return names;
 }
 
 // The campaign's names of its models by model path: the campaign_models rows its submission
@@ -58,18 +92,7 @@ std::map<std::string, std::string> ModelNames(ReadOnlyStore& store, int64_t camp
     for (const auto& row : rows.rows) names[row.at(0).get<std::string>()] = row.at(1).get<std::string>();
     if (!names.empty()) return names;
   }
-  const QueryResult spec =
-      store.Query("SELECT spec_text FROM campaigns WHERE id = ?1", {campaign_id}, kViewLimits);
-  try {
-    const YAML::Node root = YAML::Load(spec.rows.at(0).at(0).get<std::string>());
-    for (const YAML::Node& model : root["models"]) {
-      if (model["name"] && model["path"])
-        names[model["path"].as<std::string>()] = model["name"].as<std::string>();
-    }
-  } catch (const std::exception&) {
-    // A spec that does not parse here was validated at submission; fall back to file names.
-  }
-  return names;
+  return SpecModelNames(store, campaign_id);
 }
 
 std::string BaseName(const std::string& path) {
