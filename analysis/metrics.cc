@@ -303,8 +303,8 @@ std::vector<std::size_t> GroupedStratifiedFolds(const std::vector<int>& labels, 
   return fold_of;
 }
 
-double ProbeAccuracy(MatrixView activations, const std::vector<int>& labels, int num_classes,
-                     const ProbeOptions& options, const Groups& groups) {
+std::vector<uint8_t> ProbeOutcomes(MatrixView activations, const std::vector<int>& labels, int num_classes,
+                                   const ProbeOptions& options, const Groups& groups) {
   RequireLabels("probe accuracy", activations, labels, num_classes);
   if (options.folds < 2) Fail("probe accuracy: needs at least 2 folds, got {}", options.folds);
   if (activations.rows == 0) Fail("probe accuracy: no activation rows");
@@ -312,7 +312,7 @@ double ProbeAccuracy(MatrixView activations, const std::vector<int>& labels, int
   const std::vector<std::size_t> fold_of =
       GroupedStratifiedFolds(labels, num_classes, groups, options.folds, options.seed);
 
-  std::size_t correct = 0;
+  std::vector<uint8_t> outcomes(activations.rows, 0);
   std::vector<std::size_t> counts;
   for (std::size_t fold = 0; fold < folds; ++fold) {
     const Matrix centroids = MeansOver(
@@ -329,10 +329,18 @@ double ProbeAccuracy(MatrixView activations, const std::vector<int>& labels, int
           best = e;
         }
       }
-      if (best == labels[i]) ++correct;
+      outcomes[i] = best == labels[i] ? 1 : 0;
     }
   }
-  return static_cast<double>(correct) / static_cast<double>(activations.rows);
+  return outcomes;
+}
+
+double ProbeAccuracy(MatrixView activations, const std::vector<int>& labels, int num_classes,
+                     const ProbeOptions& options, const Groups& groups) {
+  const std::vector<uint8_t> outcomes = ProbeOutcomes(activations, labels, num_classes, options, groups);
+  std::size_t correct = 0;
+  for (uint8_t outcome : outcomes) correct += outcome;
+  return static_cast<double>(correct) / static_cast<double>(outcomes.size());
 }
 
 SeparationNull MeanCosinePermutationNull(MatrixView activations, const std::vector<int>& labels,

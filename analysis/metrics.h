@@ -118,6 +118,12 @@ std::vector<std::size_t> GroupedStratifiedFolds(const std::vector<int>& labels, 
 double ProbeAccuracy(MatrixView activations, const std::vector<int>& labels, int num_classes,
                      const ProbeOptions& options = {}, const Groups& groups = {});
 
+// The same probe's out-of-fold outcome of every row (n): 1 where the row's nearest training
+// centroid is its own emotion, else 0. ProbeAccuracy is their mean; the peak bootstrap resamples
+// them (peak_bootstrap.h).
+std::vector<uint8_t> ProbeOutcomes(MatrixView activations, const std::vector<int>& labels, int num_classes,
+                                   const ProbeOptions& options = {}, const Groups& groups = {});
+
 // The label-permutation null of mean_cosine: P seeded shuffles of the emotion labels over the
 // same rows (over groups when groups are given: each group keeps its rows and takes the label of
 // another group, so class counts of groups are kept), mean_cosine of the class means of each.

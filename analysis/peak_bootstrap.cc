@@ -90,7 +90,16 @@ PeakBootstrapResult BootstrapPeak(const PeakBootstrapInput& input, const PeakBoo
       if (input.layers[point] < kFirstPeakLayer) continue;  // Never a peak: spare its metric.
       const std::string& metric = options.peak_metric;
       double value = kNaN;
-      if (metric == "probe_accuracy") {
+      if (metric == "probe_accuracy" && options.probe_resampling == ProbeResampling::kOutOfFold) {
+        // The original rows' out-of-fold outcomes under this replicate's fold deal, averaged over
+        // the rows the replicate drew.
+        const ProbeOptions deal{options.probe.folds, options.probe.seed + 1 + b};
+        const std::vector<uint8_t> outcomes =
+            ProbeOutcomes(all.View(), input.labels, input.num_classes, deal, input.groups);
+        std::size_t correct = 0;
+        for (std::size_t row : replicate.rows) correct += outcomes[row];
+        value = static_cast<double>(correct) / static_cast<double>(replicate.rows.size());
+      } else if (metric == "probe_accuracy") {
         value = ProbeAccuracy(sample.View(), replicate.labels, input.num_classes, options.probe,
                               replicate.groups);
       } else if (metric == "fisher_ratio") {
@@ -111,6 +120,8 @@ PeakBootstrapResult BootstrapPeak(const PeakBootstrapInput& input, const PeakBoo
   for (std::size_t b = 0; b < replicates.size(); ++b) {
     const std::optional<std::size_t> peak = PeakIndex(options.peak_metric, input.layers, peak_values[b]);
     result.peak_depths.push_back(peak ? input.depths[*peak] : kNaN);
+    result.peak_locations.push_back(
+        PeakLocation(options.peak_metric, input.layers, input.depths, peak_values[b]).value_or(kNaN));
     if (!peak) ++result.failed;
     std::vector<double> r;
     std::vector<double> y;
@@ -127,6 +138,7 @@ PeakBootstrapResult BootstrapPeak(const PeakBootstrapInput& input, const PeakBoo
     if (inverted) ++result.inverted;
     result.r0.push_back(inverted ? kNaN : fit.r0);
   }
+  result.curves = std::move(peak_values);
   return result;
 }
 

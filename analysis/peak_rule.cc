@@ -68,6 +68,41 @@ std::optional<int64_t> PeakLayer(const std::string& metric, const std::map<int64
   return PeakLayer(metric, layers, numbers);
 }
 
+std::optional<double> PeakLocation(const std::string& metric, const std::vector<int64_t>& layers,
+                                   const std::vector<double>& positions, const std::vector<double>& values) {
+  if (positions.size() != layers.size()) {
+    Fail("peak location: {} layers but {} positions", layers.size(), positions.size());
+  }
+  const std::optional<std::size_t> peak = PeakIndex(metric, layers, values);
+  if (!peak) return std::nullopt;
+  // The nearest eligible layers on either side of the peak, whatever the order of the arrays.
+  std::optional<std::size_t> shallower;
+  std::optional<std::size_t> deeper;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i] < kFirstPeakLayer || !std::isfinite(values[i])) continue;
+    if (layers[i] < layers[*peak] && (!shallower || layers[i] > layers[*shallower])) shallower = i;
+    if (layers[i] > layers[*peak] && (!deeper || layers[i] < layers[*deeper])) deeper = i;
+  }
+  const double x1 = positions[*peak];
+  if (!shallower || !deeper) return x1;
+  // Values oriented so that higher is better; the peak is then at least as high as both.
+  const double sign = LowerIsBetter(metric) ? -1.0 : 1.0;
+  const double x0 = positions[*shallower];
+  const double x2 = positions[*deeper];
+  const double y0 = sign * values[*shallower];
+  const double y1 = sign * values[*peak];
+  const double y2 = sign * values[*deeper];
+  // Vertex of the parabola through the three points, from the slopes on either side of the peak
+  // (Newton's divided differences): p'(x) = left + (right - left) (2x - x0 - x1) / (x2 - x0) = 0.
+  // left / curvature lies in [0, 1], so the vertex lies between the midpoints (x0 + x1) / 2 and
+  // (x1 + x2) / 2.
+  const double left = (y1 - y0) / (x1 - x0);   // >= 0
+  const double right = (y2 - y1) / (x2 - x1);  // <= 0
+  const double curvature = left - right;       // >= 0; 0 only when all three are equal.
+  if (!(curvature > 0.0)) return x1;
+  return (x0 + x1) / 2.0 + left * (x2 - x0) / (2.0 * curvature);
+}
+
 std::string PeakOrderSql(const std::string& metric, const std::string& value_column,
                          const std::string& layer_column) {
   return value_column + (LowerIsBetter(metric) ? " ASC, " : " DESC, ") + layer_column + " ASC";

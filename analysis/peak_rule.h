@@ -58,6 +58,17 @@ std::optional<int64_t> PeakLayer(const std::string& metric, const std::vector<in
 // The same rule over a layer -> value map (as the steer task gathers its inputs).
 std::optional<int64_t> PeakLayer(const std::string& metric, const std::map<int64_t, double>& values);
 
+// The peak's location between hook points: the vertex of the parabola through the peak rule's
+// layer and its two neighbours (the nearest shallower and deeper layers >= kFirstPeakLayer with a
+// finite value), in the units of `positions` (relative depths, or layer numbers). It lies within
+// half a spacing of the peak layer, moves towards the better neighbour, and is the peak layer
+// itself when the neighbours are equally good (a symmetric peak) or when the peak layer has a
+// neighbour on one side only (the first or last block, or a curve of one block). Two layers tied
+// for best give their midpoint; a plateau of three or more tied layers gives half a spacing past its
+// first. nullopt when the peak rule finds no layer. Error: sizes differ, or not a peak metric.
+std::optional<double> PeakLocation(const std::string& metric, const std::vector<int64_t>& layers,
+                                   const std::vector<double>& positions, const std::vector<double>& values);
+
 // The rule as an SQL window ordering over columns `value_column` and `layer_column` (rows with a
 // layer below kFirstPeakLayer or a NULL value must be filtered out by the caller's WHERE):
 // e.g. "probe_accuracy DESC, layer ASC". Migration 4's views are written from it (a test checks).

@@ -206,7 +206,9 @@ Json Manifest(Database& db, const CampaignInfo& campaign, const std::vector<Mode
       {"resamples", options.resamples},
       {"resampling",
        "source groups (stimuli; generation prompts with their continuations) with "
-       "replacement within each emotion; copies of a source share a probe fold"},
+       "replacement within each emotion; probe_accuracy: the drawn rows' out-of-fold outcomes "
+       "under a fresh fold deal of the original rows per resample (the probe is not retrained "
+       "on copies)"},
       {"bootstrap_permutations", options.bootstrap_permutations},
       {"level", options.level},
       {"null_depth", options.null_depth},
@@ -288,6 +290,7 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
   Json ufits = Json::array();
   for (ModelMethod& mm : all) {
     std::vector<int64_t> layers;
+    std::vector<double> depths;
     std::vector<double> peak_values;
     std::vector<double> fit_r;
     std::vector<double> fit_y;
@@ -300,6 +303,7 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
       for (const std::string& name : CurveMetricNames()) row[name] = Num(point.metrics.at(name));
       localization.push_back(std::move(row));
       layers.push_back(point.layer);
+      depths.push_back(point.relative_depth);
       peak_values.push_back(point.metrics.at(peak_metric));
       const double cosine = point.metrics.at("mean_cosine");
       if (std::isfinite(cosine) && std::isfinite(point.relative_depth)) {
@@ -312,6 +316,7 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
       mm.peak_layer = layers[*peak];
       mm.peak_depth = mm.curve[*peak].relative_depth;
     }
+    const double location = analysis::PeakLocation(peak_metric, layers, depths, peak_values).value_or(kNaN);
     const analysis::UFit fit =
         fit_r.size() >= 3 ? analysis::FitU(fit_r, fit_y) : analysis::UFit{kNaN, kNaN, kNaN, kNaN};
 
@@ -332,6 +337,8 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
       notes.push_back(fmt::format("bootstrap of {} / {} skipped: {}", mm.model->name, mm.method, skipped));
     const analysis::PercentileSummary depth_ci =
         analysis::PercentileOfFinite(boot.peak_depths, options.level);
+    const analysis::PercentileSummary location_ci =
+        analysis::PercentileOfFinite(boot.peak_locations, options.level);
     const analysis::PercentileSummary r0_ci = analysis::PercentileOfFinite(boot.r0, options.level);
     const analysis::PercentileSummary a_ci = analysis::PercentileOfFinite(boot.a, options.level);
     if (boot.failed > 0) {
@@ -357,6 +364,9 @@ nlohmann::ordered_json BuildStudyReport(Database& file, const StudyOptions& opti
                      {"peak_value", peak ? Num(peak_values[*peak]) : Json(nullptr)},
                      {"ci_lower", Num(depth_ci.lower)},
                      {"ci_upper", Num(depth_ci.upper)},
+                     {"peak_location", Num(location)},
+                     {"location_ci_lower", Num(location_ci.lower)},
+                     {"location_ci_upper", Num(location_ci.upper)},
                      {"resamples", static_cast<int64_t>(boot.peak_depths.size())},
                      {"valid_resamples", static_cast<int64_t>(depth_ci.finite)},
                      {"failed_resamples", static_cast<int64_t>(boot.failed)}});

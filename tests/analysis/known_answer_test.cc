@@ -18,17 +18,22 @@
 namespace a = emoscope::analysis;
 using emoscope::testing::HookPoints;
 using emoscope::testing::MakeSynthetic;
+using emoscope::testing::PeakCoverage;
 using emoscope::testing::PeakIntervalCovers;
 using emoscope::testing::PointPeak;
 using emoscope::testing::SyntheticData;
 using emoscope::testing::SyntheticSpec;
 
-// The bootstrap interval of a peak layer is conservative: a replicate holds ~63% of the sources,
-// so its argmax spreads over more layers than the point estimate does across datasets. Measured
-// here: coverage 200/200 (so the 99% upper bound a calibrated interval would meet is not claimed).
+// The peak's location between layers (PeakLocation: the vertex of the parabola through the peak
+// layer and its neighbours; the planted peak is symmetric, so its location is the planted layer)
+// and the percentile interval of the replicates' locations, the probe's replicates resampling
+// out-of-fold outcomes (peak_bootstrap.h). A nominal 95% interval must cover in 90-99% of seeds:
+// measured 193/200. The interval of the replicates' peak LAYERS (ci_lower..ci_upper) cannot be
+// calibrated on a lattice of five layers: the point estimate alone is right in 197 seeds, so any
+// set holding it covers at least 98.5%; it covers in 200/200 and is checked against 90% only.
 TEST_CASE(
-    "a planted peak is found in at least 95% of 200 seeds and its bootstrap 95% interval covers it "
-    "in at least 90% of them",
+    "a planted peak is found in at least 95% of 200 seeds and the bootstrap 95% interval of its "
+    "location covers it in 90% to 99% of them",
     "[known_answer][slow]") {
   SyntheticSpec spec;
   spec.layers = 5;
@@ -39,16 +44,23 @@ TEST_CASE(
   const std::string metric = a::defaults::kPeakMetric;
   constexpr int kSeeds = 200;
   int found = 0;
-  int covered = 0;
+  int location_covered = 0;
+  int layers_covered = 0;
   for (uint64_t seed = 0; seed < kSeeds; ++seed) {
     const SyntheticData data = MakeSynthetic(spec, 1000 + seed);
     if (PointPeak(data, spec.classes, seed, metric) == spec.planted_layer) ++found;
-    if (PeakIntervalCovers(data, spec, metric, seed, /*resamples=*/100)) ++covered;
+    const PeakCoverage coverage = PeakIntervalCovers(data, spec, metric, seed, /*resamples=*/100);
+    if (coverage.location) ++location_covered;
+    if (coverage.layers) ++layers_covered;
   }
-  std::printf("planted peak: found in %d/%d seeds, 95%% interval covers it in %d/%d\n", found, kSeeds,
-              covered, kSeeds);
+  std::printf(
+      "planted peak: found in %d/%d seeds; 95%% interval of its location covers it in %d/%d, of the "
+      "replicates' peak layers in %d/%d\n",
+      found, kSeeds, location_covered, kSeeds, layers_covered, kSeeds);
   CHECK(found >= 0.95 * kSeeds);
-  CHECK(covered >= 0.90 * kSeeds);
+  CHECK(location_covered >= 0.90 * kSeeds);
+  CHECK(location_covered <= 0.99 * kSeeds);
+  CHECK(layers_covered >= 0.90 * kSeeds);
 }
 
 TEST_CASE("without signal the grouped probe's mean accuracy over seeds is within 0.02 of chance",
@@ -224,4 +236,40 @@ TEST_CASE("bootstrap replicates without a computable peak are counted, and an in
   const a::PeakBootstrapResult none = a::BootstrapPeak(embedding_only, options);
   CHECK(none.failed == 40);
   CHECK(a::PercentileOfFinite(none.peak_depths, 0.95).finite == 0);
+}
+
+TEST_CASE(
+    "the probe's out-of-fold replicates draw the same resamples as retrained ones: the U-fit's "
+    "replicates agree and each accuracy is a share of the resample's rows",
+    "[known_answer]") {
+  SyntheticSpec spec;
+  spec.layers = 4;
+  spec.planted_layer = 2;
+  spec.copies = 2;
+  spec.source_sd = 0.5;
+  const SyntheticData data = MakeSynthetic(spec, 17);
+  a::PeakBootstrapInput input;
+  input.layers = HookPoints(spec.layers);
+  for (int64_t l : input.layers) input.depths.push_back(l / 4.0);
+  input.labels = data.labels;
+  input.groups = data.groups;
+  input.num_classes = spec.classes;
+  input.layer = [&](std::size_t i) { return data.layers[i]; };
+  a::PeakBootstrapOptions options;
+  options.resamples = 25;
+  options.seed = 3;
+  const a::PeakBootstrapResult out_of_fold = a::BootstrapPeak(input, options);
+  options.probe_resampling = a::ProbeResampling::kRefit;
+  const a::PeakBootstrapResult refit = a::BootstrapPeak(input, options);
+  CHECK(out_of_fold.a == refit.a);
+  CHECK(out_of_fold.inverted == refit.inverted);
+  const double rows = static_cast<double>(data.labels.size());  // Every replicate draws as many.
+  for (const std::vector<double>& curve : out_of_fold.curves) {
+    CHECK(std::isnan(curve[0]));
+    for (std::size_t l = 1; l < curve.size(); ++l)
+      CHECK(curve[l] * rows == Approx(std::round(curve[l] * rows)));
+  }
+  for (std::size_t b = 0; b < out_of_fold.peak_locations.size(); ++b) {
+    CHECK(std::fabs(out_of_fold.peak_locations[b] - out_of_fold.peak_depths[b]) <= 0.5 / spec.layers + 1e-12);
+  }
 }

@@ -82,8 +82,9 @@ int64_t PointPeak(const SyntheticData& data, int classes, uint64_t seed, const s
       .value_or(-1);
 }
 
-bool PeakIntervalCovers(const SyntheticData& data, const SyntheticSpec& spec, const std::string& metric,
-                        uint64_t seed, int64_t resamples) {
+PeakCoverage PeakIntervalCovers(const SyntheticData& data, const SyntheticSpec& spec,
+                                const std::string& metric, uint64_t seed, int64_t resamples,
+                                analysis::ProbeResampling resampling) {
   analysis::PeakBootstrapInput input;
   input.layers = HookPoints(spec.layers);
   for (int64_t l : input.layers) input.depths.push_back(static_cast<double>(l) / spec.layers);
@@ -96,10 +97,14 @@ bool PeakIntervalCovers(const SyntheticData& data, const SyntheticSpec& spec, co
   options.peak_metric = metric;
   options.seed = seed;
   options.probe = {5, seed};
+  options.probe_resampling = resampling;
   const analysis::PeakBootstrapResult boot = analysis::BootstrapPeak(input, options);
-  const analysis::PercentileSummary ci = analysis::PercentileOfFinite(boot.peak_depths, 0.95);
   const double planted = static_cast<double>(spec.planted_layer) / spec.layers;
-  return ci.lower <= planted && planted <= ci.upper;
+  const auto covers = [planted](const analysis::PercentileSummary& ci) {
+    return ci.lower <= planted && planted <= ci.upper;
+  };
+  return {covers(analysis::PercentileOfFinite(boot.peak_depths, 0.95)),
+          covers(analysis::PercentileOfFinite(boot.peak_locations, 0.95))};
 }
 
 }  // namespace emoscope::testing

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "analysis/metrics.h"
+#include "analysis/peak_bootstrap.h"
 #include "analysis/random.h"
 
 namespace emoscope::testing {
@@ -51,9 +52,16 @@ std::vector<int64_t> HookPoints(int layers);
 // `seed`, fisher_ratio or mean_cosine), through the peak rule.
 int64_t PointPeak(const SyntheticData& data, int classes, uint64_t seed, const std::string& metric);
 
-// Whether the bootstrap 95% percentile interval of the peak depth by `metric` (`resamples`
-// resamples of source groups, seeded by `seed`) covers the planted layer's depth.
-bool PeakIntervalCovers(const SyntheticData& data, const SyntheticSpec& spec, const std::string& metric,
-                        uint64_t seed, int64_t resamples);
+// Whether the bootstrap 95% percentile intervals of the peak by `metric` (`resamples` resamples of
+// source groups, seeded by `seed`, the probe's replicates as `resampling` says) cover the planted
+// layer's depth: the interval of the replicates' peak layers (analyze's ci_lower..ci_upper) and
+// that of their peak locations (location_ci_lower..location_ci_upper).
+struct PeakCoverage {
+  bool layers = false;
+  bool location = false;
+};
+PeakCoverage PeakIntervalCovers(const SyntheticData& data, const SyntheticSpec& spec,
+                                const std::string& metric, uint64_t seed, int64_t resamples,
+                                analysis::ProbeResampling resampling = analysis::ProbeResampling::kOutOfFold);
 
 }  // namespace emoscope::testing

@@ -198,6 +198,10 @@ TEST_CASE("analyze json has the documented shape", "[analyze]") {
     const double depth = row.at("peak_relative_depth").get<double>();
     CHECK(depth == Approx(row.at("peak_layer").get<double>() / row.at("layers").get<double>()));
     CHECK(row.at("ci_lower").get<double>() <= row.at("ci_upper").get<double>());
+    // The location between layers lies within half a layer of the peak layer.
+    CHECK(std::fabs(row.at("peak_location").get<double>() - depth) <=
+          0.5 / row.at("layers").get<double>() + 1e-12);
+    CHECK(row.at("location_ci_lower").get<double>() <= row.at("location_ci_upper").get<double>());
     CHECK(row.at("resamples") == 20);
   }
   for (const auto& row : sections.at("u_fit")) {
