@@ -95,6 +95,16 @@ void TaskStore::PrepareStatements() {
       db_,
       "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   session_delete_ = std::make_unique<Statement>(db_, "DELETE FROM meta WHERE key = ?1");
+  run_read_ = std::make_unique<Statement>(db_, "SELECT value FROM meta WHERE key = 'coordinator_run'");
+  run_write_ = std::make_unique<Statement>(
+      db_,
+      "INSERT INTO meta (key, value) VALUES ('coordinator_run', ?) ON CONFLICT (key) DO UPDATE SET value = "
+      "excluded.value");
+  workers_lost_ =
+      std::make_unique<Statement>(db_, "UPDATE workers SET state = 'lost' WHERE state = 'connected'");
+  running_ = std::make_unique<Statement>(
+      db_, "SELECT id, lease_epoch, coalesce(worker, ''), attempts FROM tasks WHERE state = 'running'");
+  sessions_ = std::make_unique<Statement>(db_, "SELECT substr(key, ?1), value FROM meta WHERE key LIKE ?2");
   ready_ = std::make_unique<Statement>(
       db_,
       // The model's path as the task's campaign resolved it (migration 7), else its latest.
@@ -110,29 +120,25 @@ void TaskStore::PrepareStatements() {
 Recovered TaskStore::Recover() {
   Recovered recovered;
   Transaction transaction(db_);
-  Statement read = db_.Prepare("SELECT value FROM meta WHERE key = 'coordinator_run'");
-  recovered.run = read.Step() ? std::stoll(read.ColumnText(0)) + 1 : 1;
-  db_.Prepare(
-         "INSERT INTO meta (key, value) VALUES ('coordinator_run', ?) ON CONFLICT (key) DO UPDATE SET "
-         "value = excluded.value")
-      .Bind(1, std::to_string(recovered.run))
-      .Run();
-  db_.Exec("UPDATE workers SET state = 'lost' WHERE state = 'connected'");
-  Statement running = db_.Prepare(
-      "SELECT id, lease_epoch, coalesce(worker, ''), attempts FROM tasks WHERE state = 'running'");
-  while (running.Step())
+  run_read_->Reset();
+  recovered.run = run_read_->Step() ? std::stoll(run_read_->ColumnText(0)) + 1 : 1;
+  run_read_->Reset();
+  run_write_->Bind(1, std::to_string(recovered.run)).Run();
+  workers_lost_->Run();
+  while (running_->Step())
     recovered.leases.push_back(
-        {running.ColumnInt(0), running.ColumnInt(1), running.ColumnText(2), running.ColumnInt(3)});
-  Statement sessions = db_.Prepare("SELECT substr(key, ?1), value FROM meta WHERE key LIKE ?2");
-  sessions.Bind(1, static_cast<int64_t>(std::strlen(kSessionMetaPrefix) + 1))
+        {running_->ColumnInt(0), running_->ColumnInt(1), running_->ColumnText(2), running_->ColumnInt(3)});
+  running_->Reset();
+  sessions_->Bind(1, static_cast<int64_t>(std::strlen(kSessionMetaPrefix) + 1))
       .Bind(2, std::string(kSessionMetaPrefix) + "%");
-  while (sessions.Step()) {
+  while (sessions_->Step()) {
     // "<sha256 of the session> <CURVE key or nothing>"
-    const std::string value = sessions.ColumnText(1);
+    const std::string value = sessions_->ColumnText(1);
     const size_t space = value.find(' ');
-    recovered.sessions[sessions.ColumnText(0)] = {value.substr(0, space),
-                                                  space == std::string::npos ? "" : value.substr(space + 1)};
+    recovered.sessions[sessions_->ColumnText(0)] = {
+        value.substr(0, space), space == std::string::npos ? "" : value.substr(space + 1)};
   }
+  sessions_->Reset();
   transaction.Commit();
   return recovered;
 }

@@ -179,7 +179,8 @@ class TaskStore {
   int64_t commits_ = 0;
 
   std::unique_ptr<Statement> dispatch_, complete_, has_dependents_, unblock_, cascade_, lease_row_, fail_,
-      requeue_, event_, worker_upsert_, worker_seen_, task_state_, session_upsert_, session_delete_, ready_;
+      requeue_, event_, worker_upsert_, worker_seen_, task_state_, session_upsert_, session_delete_, ready_,
+      run_read_, run_write_, workers_lost_, running_, sessions_;
 };
 
 }  // namespace emoscope

@@ -10,6 +10,7 @@
 # input goes to fuzz/regressions/NAME/, which tests/fuzz_regressions_test.cc replays).
 # $EMOSCOPE_FUZZ_PROCESSES (default 1) runs that many processes per target side by side, seeds
 # SEED, SEED+1, ..., each with its share of the runs (a machine's cores at work on one target).
+# $EMOSCOPE_FUZZ_FLAGS adds libFuzzer flags (a later -max_len overrides the default 65536).
 # Prints the executions per target. Usage: scripts/fuzz.sh [TARGET...]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,7 @@ seconds=${EMOSCOPE_FUZZ_SECONDS:-30}
 runs=${EMOSCOPE_FUZZ_RUNS:--1}  # -1: no limit
 seed=${EMOSCOPE_FUZZ_SEED:-0}   # 0: libFuzzer picks one
 processes=${EMOSCOPE_FUZZ_PROCESSES:-1}
+read -r -a extra_flags <<<"${EMOSCOPE_FUZZ_FLAGS:-}"  # more libFuzzer flags, e.g. -entropic=0
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(protocol_message_fuzz campaign_fuzz model_config_fuzz safetensors_fuzz tokenizer_fuzz coordinator_session_fuzz)
 
@@ -37,7 +39,8 @@ for target in "${targets[@]}"; do
     [ "$seed" -gt 0 ] && process_seed=$((seed + index))
     TMPDIR=$scratch/$target "$build/fuzz/$target" "$scratch/$target/new" "$root/fuzz/corpus/$target" \
       -max_total_time="$seconds" -runs="$share" -seed="$process_seed" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-      -print_final_stats=1 -artifact_prefix="$scratch/$target/artifacts/" >"$scratch/$target/log.$index" 2>&1 &
+      -print_final_stats=1 -artifact_prefix="$scratch/$target/artifacts/" "${extra_flags[@]}" \
+      >"$scratch/$target/log.$index" 2>&1 &
     pids+=($!)
   done
   rc=0
