@@ -155,22 +155,22 @@ void TaskStore::MarkSideWrite() {
   has_side_writes_ = true;
 }
 
-void TaskStore::AddDispatch(int64_t task_id, int64_t epoch, const std::string& worker) {
+TaskStore::Op TaskStore::MakeOp(OpKind kind, int64_t task_id, int64_t epoch, const std::string& worker) {
   Op op;
-  op.kind = OpKind::kDispatch;
+  op.kind = kind;
   op.task_id = task_id;
   op.epoch = epoch;
   op.worker = worker;
-  Add(std::move(op));
+  return op;
+}
+
+void TaskStore::AddDispatch(int64_t task_id, int64_t epoch, const std::string& worker) {
+  Add(MakeOp(OpKind::kDispatch, task_id, epoch, worker));
 }
 
 void TaskStore::AddResult(int64_t task_id, int64_t epoch, const std::string& worker, nlohmann::json rows,
                           std::vector<zmq::message_t> blobs) {
-  Op op;
-  op.kind = OpKind::kResult;
-  op.task_id = task_id;
-  op.epoch = epoch;
-  op.worker = worker;
+  Op op = MakeOp(OpKind::kResult, task_id, epoch, worker);
   op.rows = std::move(rows);
   op.blobs = std::move(blobs);
   Add(std::move(op));
@@ -178,42 +178,25 @@ void TaskStore::AddResult(int64_t task_id, int64_t epoch, const std::string& wor
 
 void TaskStore::AddFailure(int64_t task_id, int64_t epoch, const std::string& worker, std::string error,
                            bool retryable) {
-  Op op;
-  op.kind = OpKind::kFailure;
-  op.task_id = task_id;
-  op.epoch = epoch;
-  op.worker = worker;
+  Op op = MakeOp(OpKind::kFailure, task_id, epoch, worker);
   op.error = std::move(error);
   op.retryable = retryable;
   Add(std::move(op));
 }
 
 void TaskStore::AddReturn(int64_t task_id, int64_t epoch, const std::string& worker) {
-  Op op;
-  op.kind = OpKind::kReturn;
-  op.task_id = task_id;
-  op.epoch = epoch;
-  op.worker = worker;
-  Add(std::move(op));
+  Add(MakeOp(OpKind::kReturn, task_id, epoch, worker));
 }
 
 void TaskStore::AddLeaseEnd(const LeaseEnd& end) {
-  Op op;
-  op.kind = OpKind::kExpire;
-  op.task_id = end.task_id;
-  op.epoch = end.epoch;
-  op.worker = end.worker;
+  Op op = MakeOp(OpKind::kExpire, end.task_id, end.epoch, end.worker);
   op.uncharged = !end.charged;
   op.error = "lease expired: " + end.why;
   Add(std::move(op));
 }
 
 void TaskStore::AddRefusedEvent(int64_t task_id, int64_t epoch, const std::string& worker) {
-  Op op;
-  op.task_id = task_id;
-  op.epoch = epoch;
-  op.worker = worker;
-  refused_events_.push_back(std::move(op));
+  refused_events_.push_back(MakeOp(OpKind::kExpire, task_id, epoch, worker));  // only its event is written
   MarkSideWrite();
 }
 
@@ -309,11 +292,7 @@ void TaskStore::ApplyResult(int64_t now, Op& op, FlushOutcome* outcome) {
     db_.Exec("ROLLBACK TO result");
     db_.Exec("RELEASE result");
     // The result cannot be stored: a bug in the task kind, not bad luck, so no retry.
-    Op failure;
-    failure.kind = OpKind::kFailure;
-    failure.task_id = op.task_id;
-    failure.epoch = op.epoch;
-    failure.worker = op.worker;
+    Op failure = MakeOp(OpKind::kFailure, op.task_id, op.epoch, op.worker);
     failure.retryable = false;
     failure.error = std::string("result rejected: ") + error.what();
     spdlog::warn("task {}: {}", op.task_id, failure.error);

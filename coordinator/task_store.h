@@ -152,6 +152,7 @@ class TaskStore {
     std::string key;
   };
 
+  static Op MakeOp(OpKind kind, int64_t task_id, int64_t epoch, const std::string& worker);
   void PrepareStatements();
   void Add(Op op);
   void MarkSideWrite();

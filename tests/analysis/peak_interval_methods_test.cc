@@ -81,13 +81,7 @@ std::vector<std::vector<std::vector<std::size_t>>> Sources(const SyntheticData& 
 void Measure(const SyntheticSpec& spec, uint64_t seed, Covered* covered, double* centroid_bias) {
   const SyntheticData data = MakeSynthetic(spec, 1000 + seed);
   const double planted = static_cast<double>(spec.planted_layer) / spec.layers;
-  a::PeakBootstrapInput input;
-  input.layers = HookPoints(spec.layers);
-  for (int64_t l : input.layers) input.depths.push_back(static_cast<double>(l) / spec.layers);
-  input.labels = data.labels;
-  input.groups = data.groups;
-  input.num_classes = spec.classes;
-  input.layer = [&](std::size_t i) { return data.layers[i]; };
+  const a::PeakBootstrapInput input = emoscope::testing::BootstrapInput(data, spec);
   const a::ProbeOptions probe{5, seed};
   std::vector<double> curve(data.layers.size(), kNaN);
   for (std::size_t l = 1; l < data.layers.size(); ++l)

@@ -82,16 +82,21 @@ int64_t PointPeak(const SyntheticData& data, int classes, uint64_t seed, const s
       .value_or(-1);
 }
 
-PeakCoverage PeakIntervalCovers(const SyntheticData& data, const SyntheticSpec& spec,
-                                const std::string& metric, uint64_t seed, int64_t resamples,
-                                analysis::ProbeResampling resampling) {
+analysis::PeakBootstrapInput BootstrapInput(const SyntheticData& data, const SyntheticSpec& spec) {
   analysis::PeakBootstrapInput input;
   input.layers = HookPoints(spec.layers);
   for (int64_t l : input.layers) input.depths.push_back(static_cast<double>(l) / spec.layers);
   input.labels = data.labels;
   input.groups = data.groups;
   input.num_classes = spec.classes;
-  input.layer = [&](std::size_t i) { return data.layers[i]; };
+  input.layer = [&data](std::size_t i) { return data.layers[i]; };
+  return input;
+}
+
+PeakCoverage PeakIntervalCovers(const SyntheticData& data, const SyntheticSpec& spec,
+                                const std::string& metric, uint64_t seed, int64_t resamples,
+                                analysis::ProbeResampling resampling) {
+  const analysis::PeakBootstrapInput input = BootstrapInput(data, spec);
   analysis::PeakBootstrapOptions options;
   options.resamples = resamples;
   options.peak_metric = metric;

@@ -48,6 +48,10 @@ SyntheticData MakeSynthetic(const SyntheticSpec& spec, uint64_t seed);
 // The hook points 0..layers.
 std::vector<int64_t> HookPoints(int layers);
 
+// The peak bootstrap's input over a synthetic dataset: its hook points, depths, labels, groups and
+// layers (which `data` must outlive).
+analysis::PeakBootstrapInput BootstrapInput(const SyntheticData& data, const SyntheticSpec& spec);
+
 // The point-estimate peak of a dataset by `metric` (probe_accuracy with grouped folds seeded by
 // `seed`, fisher_ratio or mean_cosine), through the peak rule.
 int64_t PointPeak(const SyntheticData& data, int classes, uint64_t seed, const std::string& metric);
