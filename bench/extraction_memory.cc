@@ -104,7 +104,7 @@ int Main(int argc, char** argv) {
   std::vector<emoscope::ExtractionItem> items;
   const auto stimuli = emoscope::LoadStimuliFile(emoscope::BuiltinStimuliFile("comprehension.jsonl"));
   for (size_t i = 0; i < stimuli.size() && static_cast<int64_t>(items.size()) < args.GetInt("stimuli"); ++i) {
-    items.push_back({stimuli[i].id, stimuli[i].emotion, stimuli[i].text, 0});
+    items.push_back({stimuli[i].id, stimuli[i].emotion, stimuli[i].text, 0, stimuli[i].context});
   }
   emoscope::ExtractionOptions options;
   options.tokens_per_batch = args.GetInt("tokens-per-batch");
