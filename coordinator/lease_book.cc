@@ -68,6 +68,9 @@ HelloDecision LeaseBook::Hello(const std::string& peer, const std::string& key, 
   std::string hello_digest;
   std::set<int64_t> listed;
   for (const LeaseClaim& claim : hello.leases) {
+    // A repeated claim of a lease just re-adopted: nothing to do (judged again, it would fail,
+    // the lease now being under the new session, and the welcome would revoke what it kept).
+    if (listed.count(claim.task_id) > 0 && leases_.at(claim.task_id).epoch == claim.epoch) continue;
     auto lease = leases_.find(claim.task_id);
     if (lease != leases_.end() && lease->second.epoch == claim.epoch &&
         ProvesHolder(peer, key, hello, lease->second, &hello_digest)) {
@@ -77,7 +80,8 @@ HelloDecision LeaseBook::Hello(const std::string& peer, const std::string& key, 
       lease->second.waiting = false;
       lease->second.charge_on_expiry = false;
       worker.leases.insert(claim.task_id);
-      if (listed.insert(claim.task_id).second) decision.readopted.push_back(claim.task_id);
+      listed.insert(claim.task_id);
+      decision.readopted.push_back(claim.task_id);
     } else {
       decision.revoked.push_back(claim);
     }

@@ -1,8 +1,8 @@
 // The coordinator's leases and workers as pure state: which worker holds which task under which
 // fencing epoch and session, who is alive, which leases wait for their holder to come back.
-// Every operation takes the time as an argument and returns its decision as a value (leases to
-// expire, return or revoke); it writes nothing and sends nothing, so the rules are tested with a
-// fake clock (tests/orchestrator/lease_book_test.cc) and the coordinator turns the decisions into
+// Every operation that depends on time takes it as an argument, and each returns its decision as a
+// value (leases to expire, return or revoke); it writes nothing and sends nothing, so the rules are tested
+// with a fake clock (tests/orchestrator/lease_book_test.cc) and the coordinator turns the decisions into
 // store writes (task_store.h) and messages (coordinator_core.h).
 //
 // A lease is bound to its holder: the routing id, the session credential issued in the holder's

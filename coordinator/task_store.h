@@ -2,14 +2,17 @@
 //
 // Every change a lease decision or an outcome makes is added to the batch and written by Flush()
 // in one transaction (BEGIN IMMEDIATE): a result is recorded only when its epoch is the task's
-// current one, in the same transaction as the state change; failed and expired leases are retried
-// after an exponential backoff with jitter up to the task's max_attempts, then failed with the
-// error kept (and their blocked dependents with them). Flush() returns the acknowledgements of what
-// it committed: a worker is acknowledged only after the commit.
+// current one, in the same transaction as the state change; a failure or a charged expiry is
+// retried after an exponential backoff with jitter up to the task's max_attempts, then failed with
+// the error kept (and its blocked dependents with it); a return or an uncharged expiry is queued
+// again at once with its attempt given back (cancelled instead when its campaign was cancelled).
+// Flush() returns the acknowledgements of what it committed: a worker is acknowledged only after
+// the commit.
 //
-// When the store cannot be written (disk full, size cap, I/O error), or the file at the database's
-// path is no longer the one opened (deleted, moved away, replaced), Flush() rolls back and throws
-// an Error naming the database and the cause; nothing after the last commit was acknowledged.
+// When the file at the database's path is no longer the one opened (deleted, moved away,
+// replaced), Flush() throws an Error naming the database before it writes anything; when the
+// store cannot be written (disk full, size cap, I/O error) it rolls the transaction back and
+// throws. Either way nothing after the last commit was acknowledged.
 //
 // Threading: not thread-safe; the coordinator's one thread owns it.
 #pragma once

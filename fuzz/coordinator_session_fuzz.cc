@@ -7,7 +7,8 @@
 // lease book; after every commit, the store:
 //   - a result is recorded at most once per task, and only from the worker its epoch was leased to;
 //   - no task is failed, retried or charged an attempt by a peer that never held its lease;
-//   - an acknowledgement that records an outcome goes only to the lease's holder;
+//   - an acknowledgement that records an outcome goes only to the lease's holder, and a welcome
+//     never revokes a lease the book keeps for that worker;
 //   - every task running in the store is leased in the book under the same epoch, and the other
 //     way round, and a task's attempts never exceed its dispatches;
 //   - nothing throws: the coordinator never dies of input.
@@ -100,7 +101,15 @@ class World : public Outbox {
     }
     if (unreachable.count(peer) > 0) return false;
     if (message.type == MessageType::kWelcome) {
-      sessions[{peer, hello_key}] = message.body.at("session").get<std::string>();
+      const std::string session = message.body.at("session").get<std::string>();
+      sessions[{peer, hello_key}] = session;
+      // The worker drops what the welcome revokes: it must not be a lease the book keeps for it.
+      for (const nlohmann::json& claim : message.body.at("revoked")) {
+        auto lease = book->leases().find(claim.at("task_id").get<int64_t>());
+        if (lease != book->leases().end() && lease->second.epoch == claim.at("epoch").get<int64_t>() &&
+            lease->second.worker == peer && lease->second.session == session && !lease->second.waiting)
+          Broken("a welcome revoked a lease the book keeps for that worker");
+      }
     } else if (message.type == MessageType::kAck) {
       for (const nlohmann::json& ack : message.body.at("acks")) {
         if (!ack.at("accepted").get<bool>() || ack.contains("reason")) continue;
@@ -118,6 +127,7 @@ class World : public Outbox {
     return found == sessions.end() ? std::string() : found->second;
   }
 
+  const LeaseBook* book = nullptr;  // the current core's
   std::set<std::string> unreachable;
   std::string hello_key;  // the key of the message being handled
   std::map<std::pair<std::string, std::string>, std::string> sessions;  // (peer, key) -> last welcome's
@@ -341,6 +351,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Script script(data, size);
   try {
     auto core = std::make_unique<CoordinatorCore>(fixture.options, *fixture.store, world, hooks);
+    world.book = &core->lease_book();
     core->Start();
     for (int step = 0; step < kMaxSteps && !script.done(); ++step) {
       const std::string& peer =
@@ -439,6 +450,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 13:  // the coordinator restarts: what it committed is all the next one knows
           core->Flush();
           core = std::make_unique<CoordinatorCore>(fixture.options, *fixture.store, world, hooks);
+          world.book = &core->lease_book();
           core->Start();
           break;
         default:

@@ -160,6 +160,18 @@ TEST_CASE("a connection taking over a routing id gets none of its leases, and th
   CHECK(book.Outcome("w", "", kSessionC, 9, grant.epoch, 40).verdict == OutcomeVerdict::kAccepted);
 }
 
+TEST_CASE("a hello listing one lease twice re-adopts it once and revokes nothing", "[lease_book]") {
+  LeaseBook book(kLeaseMs);
+  book.Recover(1, {}, {}, 0);
+  book.Hello("w", "", HelloWith(4), kSessionA, 0);
+  const Grant grant = book.NewLease("w", 5, 0);
+  const HelloDecision decision =
+      book.Hello("w", "", HelloWith(4, kSessionA, {{5, grant.epoch}, {5, grant.epoch}}), kSessionB, 10);
+  CHECK(decision.readopted == std::vector<int64_t>{5});
+  CHECK(decision.revoked.empty());  // revoking it would make the worker drop a lease it still holds
+  CHECK(book.Outcome("w", "", kSessionB, 5, grant.epoch, 20).verdict == OutcomeVerdict::kAccepted);
+}
+
 TEST_CASE("under CURVE a hello with the right session but another key re-adopts nothing", "[lease_book]") {
   LeaseBook book(kLeaseMs);
   book.Recover(1, {}, {}, 0);
