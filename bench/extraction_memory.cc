@@ -5,10 +5,9 @@
 // compared with what holding every layer (13 x 512 x 768) would take.
 //
 //   build/bench/extraction_memory [--model DIR] [--stimuli 96] [--tokens-per-batch 512]
+#include <c10/core/CPUAllocator.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <c10/core/CPUAllocator.h>
 
 #include <atomic>
 #include <cstdio>
@@ -16,11 +15,11 @@
 #include <fstream>
 #include <string>
 
+#include "bench/bench_model.h"
 #include "common/args.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "models/runtime/model.h"
-#include "bench/bench_model.h"
 #include "models/tokenizer/tokenizer.h"
 #include "science/extraction.h"
 #include "stimuli/stimuli.h"
@@ -122,14 +121,20 @@ int Main(int argc, char** argv) {
   const double tokens = static_cast<double>(options.tokens_per_batch);
   const double one_layer = tokens * hidden * 4;
   std::printf("model %s: %lld layers, hidden %lld, weights %.1f MiB\n", dir.c_str(),
-              static_cast<long long>(model->num_layers()), static_cast<long long>(model->hidden_size()), MiB(weights_bytes));
-  std::printf("stimuli read: %zu, padded tokens per pass: %lld\n", samples.size(), static_cast<long long>(options.tokens_per_batch));
+              static_cast<long long>(model->num_layers()), static_cast<long long>(model->hidden_size()),
+              MiB(weights_bytes));
+  std::printf("stimuli read: %zu, padded tokens per pass: %lld\n", samples.size(),
+              static_cast<long long>(options.tokens_per_batch));
   std::printf("resident with the model loaded: %.1f MiB\n", MiB(loaded));
   std::printf("peak resident during extraction: %.1f MiB\n", MiB(peak));
-  std::printf("peak tensor memory allocated by extraction: %.1f MiB = %.1f x one layer's activations (%.2f MiB at %g tokens)\n",
-              MiB(tensor_peak), tensor_peak / one_layer, MiB(one_layer), tokens);
-  std::printf("  (holding all %g hook points' activations would take %.1f MiB)\n", points, MiB(points * one_layer));
-  std::printf("resident memory added (allocator and BLAS buffers included, noisy): %.1f MiB\n", MiB(peak - loaded));
+  std::printf(
+      "peak tensor memory allocated by extraction: %.1f MiB = %.1f x one layer's activations (%.2f MiB at %g "
+      "tokens)\n",
+      MiB(tensor_peak), tensor_peak / one_layer, MiB(one_layer), tokens);
+  std::printf("  (holding all %g hook points' activations would take %.1f MiB)\n", points,
+              MiB(points * one_layer));
+  std::printf("resident memory added (allocator and BLAS buffers included, noisy): %.1f MiB\n",
+              MiB(peak - loaded));
   return 0;
 }
 
