@@ -158,6 +158,10 @@ TEST_CASE(
         "'big-hash', 1, 1)");
     big.Bind(1, "models:\n  - {name: big, path: /m/tiny}\n# " + std::string(17u << 20, 'x') + "\n").Run();
     db.Exec("INSERT INTO campaign_tasks VALUES (3, 1)");
+    db.Exec(
+        "INSERT INTO campaigns (name, spec_text, spec_hash, created_at, updated_at) VALUES ('named', "
+        "'models:\n  - {name: small, path: /m/tiny}\n', 'named-hash', 1, 1)");
+    db.Exec("INSERT INTO campaign_tasks VALUES (4, 1)");
   }
   ReadOnlyStore store(path);
   const ConsoleLimits limits;
@@ -168,10 +172,10 @@ TEST_CASE(
     REQUIRE(response.status == 200);
     CHECK(nlohmann::json::parse(response.body)["models"][0]["name"] == "tiny");  // the folder's name
   }
-  // The well-formed spec of the first campaign still names its model, from the spec.
+  // A well-formed old spec within the bounds still names its model (not the folder's name).
   CHECK(nlohmann::json::parse(
-            HandleApi(store, "GET", "/api/campaigns/demo/results", "", limits).body)["models"][0]["name"] ==
-        "tiny");
+            HandleApi(store, "GET", "/api/campaigns/named/results", "", limits).body)["models"][0]["name"] ==
+        "small");
 }
 
 TEST_CASE("the report is one HTML file with the data and no external references", "[dashboard]") {
